@@ -1,0 +1,62 @@
+/**
+ * Sentinel's defaults, in one place. Every value has a comment saying why it is what it is.
+ * Pure data: no Node-only API, so the browser console can import it too.
+ * Runtime configuration (env vars) is read by the entrypoints and overrides these, never the reverse.
+ */
+
+/** Audio front end: the original (librosa) system's exact settings, so models and thresholds carry over. */
+export interface AudioConfig {
+  /** Rate every input is resampled to; librosa.load's default sr. */
+  sampleRate: number;
+  /** Analysis window in seconds; the seed model was trained on 3 s clips. */
+  windowSeconds: number;
+  /** Default hop between sliding windows over a long recording, seconds. */
+  hopSeconds: number;
+  /** Longest input accepted, seconds: bounds memory and CPU per request. */
+  maxDurationSeconds: number;
+  /** Shortest input worth analysing, seconds (shorter is zero-padded by librosa, but ~nothing is signal). */
+  minDurationSeconds: number;
+}
+
+export interface MelConfig {
+  /** FFT size; librosa default n_fft=2048. */
+  nFft: number;
+  /** Hop between STFT frames; librosa default n_fft/4 = 512. */
+  hopLength: number;
+  /** Number of mel bands; the seed used 128. */
+  nMels: number;
+  /** Lowest filter edge in Hz; librosa default 0. */
+  fMin: number;
+  /** Highest filter edge in Hz; the seed set fmax=8000 (speech and screams live below it). */
+  fMax: number;
+  /** Exponent of the magnitude spectrum; 2 = power, librosa default. */
+  power: number;
+  /** power_to_db floor; librosa default amin=1e-10. */
+  amin: number;
+  /** power_to_db dynamic range below the max; librosa default top_db=80. */
+  topDb: number;
+}
+
+export const AUDIO: Readonly<AudioConfig> = Object.freeze({
+  sampleRate: 22050,
+  windowSeconds: 3.0,
+  hopSeconds: 1.0,
+  maxDurationSeconds: 600,
+  minDurationSeconds: 0.1,
+});
+
+export const MEL: Readonly<MelConfig> = Object.freeze({
+  nFft: 2048,
+  hopLength: 512,
+  nMels: 128,
+  fMin: 0,
+  fMax: 8000,
+  power: 2,
+  amin: 1e-10,
+  topDb: 80,
+});
+
+/** Samples in one analysis window at the model's rate (66150 for 3 s at 22050 Hz). */
+export const WINDOW_SAMPLES = Math.round(AUDIO.sampleRate * AUDIO.windowSeconds);
+/** STFT frames of one window with center=True: 1 + floor(66150 / 512) = 130. */
+export const WINDOW_FRAMES = 1 + Math.floor(WINDOW_SAMPLES / MEL.hopLength);
