@@ -1,0 +1,60 @@
+/**
+ * Sentinel's domain types: one name for one thing, used alike by the API, the database, the CLI and the console.
+ * Pure types (no runtime code beyond tiny guards), importable from the browser.
+ */
+
+/** The two classes. `danger` = a person in distress (scream, shout for help, distressed crying) or violence (gunshot). */
+export type Label = 'safe' | 'danger';
+export const LABELS: readonly Label[] = ['safe', 'danger'];
+
+export function isLabel(x: unknown): x is Label {
+  return x === 'safe' || x === 'danger';
+}
+
+/** One analysed window of a recording. Times in seconds from the start of the recording. */
+export interface WindowPrediction {
+  start: number;
+  end: number;
+  probability: number;
+}
+
+/** A run of consecutive windows at or above the threshold, merged. */
+export interface DangerEvent {
+  start: number;
+  end: number;
+  peakProbability: number;
+}
+
+/** The verdict on one recording (a clip or a long recording analysed in sliding windows). */
+export interface Prediction {
+  /** `danger` when any window reaches the threshold. */
+  class: Label;
+  /** Highest window probability of danger: the recording's score. */
+  probability: number;
+  /** How sure the verdict is: probability for danger, 1 - probability for safe. */
+  confidence: number;
+  threshold: number;
+  duration: number;
+  windows: WindowPrediction[];
+  events: DangerEvent[];
+  modelVersion: string;
+}
+
+/** A labelled training/evaluation clip as read from a folder or zip (`safe/…`, `danger/…`). */
+export interface LabeledClip {
+  /** Path inside the dataset, e.g. `danger/scream_01.wav`. */
+  path: string;
+  label: Label;
+  bytes: Uint8Array;
+  /** Finer class from a manifest (cough, scream…), used for per-subclass error. */
+  subclass?: string;
+  /** Source recording: clips of one group always stay in one split. Defaults to the path. */
+  group?: string;
+}
+
+/** Why a file of a dataset was not used. */
+export interface SkippedFile {
+  path: string;
+  code: string;
+  reason: string;
+}
