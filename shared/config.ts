@@ -60,3 +60,17 @@ export const MEL: Readonly<MelConfig> = Object.freeze({
 export const WINDOW_SAMPLES = Math.round(AUDIO.sampleRate * AUDIO.windowSeconds);
 /** STFT frames of one window with center=True: 1 + floor(66150 / 512) = 130. */
 export const WINDOW_FRAMES = 1 + Math.floor(WINDOW_SAMPLES / MEL.hopLength);
+
+/** Limits for a training dataset uploaded as a zip: never trust a zip's own claims. */
+export const INTAKE = Object.freeze({
+  /** Entries beyond this are refused: a dataset of 20k clips is already far past a retrain upload. */
+  maxEntries: 20_000,
+  /** Sum of declared and actual uncompressed sizes, bytes: bounds memory and disk (2 GiB). */
+  maxTotalBytes: 2 * 1024 ** 3,
+  /** One entry's uncompressed size, bytes: 100 MiB is ~40 min of 16-bit 22 kHz mono, far above a clip. */
+  maxEntryBytes: 100 * 1024 ** 2,
+  /** Compression ratio above which an entry is a zip bomb; audio compresses < 10x, deflated silence ~1000x. */
+  maxRatio: 200,
+  /** Audio file extensions taken from a dataset; anything else is reported as skipped. */
+  audioExtensions: ['wav', 'mp3', 'flac', 'ogg', 'oga', 'opus', 'webm', 'm4a', 'aac', 'mp4'] as readonly string[],
+});
