@@ -7,6 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { INTAKE } from '../../shared/config.ts';
+import { SentinelError } from '../../shared/errors.ts';
 import type { Label, LabeledClip, SkippedFile } from '../../shared/types.ts';
 
 export interface Dataset {
@@ -20,12 +21,9 @@ export interface ManifestRow {
 }
 
 /** Raised when a dataset as a whole is refused (unsafe zip, no labelled clip…). `code` is the API error code. */
-export class IntakeError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+export class IntakeError extends SentinelError {
+  constructor(code: string, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
     this.name = 'IntakeError';
   }
 }
