@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { Batcher } from '../../shared/inference/batcher.ts';
+
+describe('Batcher', () => {
+  it('groups concurrent submissions into one call and returns each caller its outputs in order', async () => {
+    const calls: number[][] = [];
+    const b = new Batcher<number, number>(async (xs) => {
+      calls.push(xs);
+      return xs.map((x) => x * 10);
+    }, { maxBatch: 16, maxWaitMs: 5 });
+    const [a, c, d] = await Promise.all([b.submit([1, 2]), b.submit([3]), b.submit([4, 5, 6])]);
+    expect(a).toEqual([10, 20]);
+    expect(c).toEqual([30]);
+    expect(d).toEqual([40, 50, 60]);
+    expect(calls).toEqual([[1, 2, 3, 4, 5, 6]]);
+  });
+
+  it('never exceeds maxBatch when callers fit, and still serves a caller larger than a batch', async () => {
+    const sizes: number[] = [];
+    const b = new Batcher<number, number>(async (xs) => {
+      sizes.push(xs.length);
+      return xs;
+    }, { maxBatch: 4, maxWaitMs: 1 });
+    const results = await Promise.all([b.submit([1, 2, 3]), b.submit([4, 5]), b.submit([6, 7, 8, 9, 10, 11])]);
+    expect(results).toEqual([[1, 2, 3], [4, 5], [6, 7, 8, 9, 10, 11]]);
+    expect(sizes.slice(0, 2)).toEqual([3, 2]);
+    expect(sizes).toContain(6);
+  });
+
+  it('rejects the callers of a failed batch only', async () => {
+    let first = true;
+    const b = new Batcher<number, number>(async (xs) => {
+      if (first) {
+        first = false;
+        throw new Error('model failed');
+      }
+      return xs;
+    }, { maxBatch: 2, maxWaitMs: 1 });
+    const p1 = b.submit([1, 2]);
+    await expect(p1).rejects.toThrow('model failed');
+    await expect(b.submit([3])).resolves.toEqual([3]);
+  });
+});
