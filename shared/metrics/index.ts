@@ -1,0 +1,13 @@
+/** Evaluation metrics for Sentinel's danger detector: pure functions, numbers in, JSON-ready results out. */
+export { evaluate } from './evaluate.ts';
+export { chooseThreshold } from './threshold.ts';
+export { SCALAR_METRIC_KEYS } from './types.ts';
+export type {
+  Confusion,
+  EvaluateInput,
+  Metrics,
+  RocPoint,
+  ScalarMetricKey,
+  SubclassMetrics,
+  ThresholdRule,
+} from './types.ts';
