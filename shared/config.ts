@@ -74,3 +74,42 @@ export const INTAKE = Object.freeze({
   /** Audio file extensions taken from a dataset; anything else is reported as skipped. */
   audioExtensions: ['wav', 'mp3', 'flac', 'ogg', 'oga', 'opus', 'webm', 'm4a', 'aac', 'mp4'] as readonly string[],
 });
+
+/** Training-time augmentation (shared/training/augment.ts); the trainer draws per clip with a seeded Rng. */
+export interface AugmentConfig {
+  /** Chance a training clip is mixed with a background clip. */
+  mixProbability: number;
+  /** Lowest mixing SNR, dB. */
+  snrDbMin: number;
+  /** Highest mixing SNR, dB. */
+  snrDbMax: number;
+  /** Chance a training mel image gets SpecAugment masks. */
+  specAugmentProbability: number;
+  /** Frequency masks per image. */
+  freqMasks: number;
+  /** Largest frequency mask, mel bands. */
+  freqWidth: number;
+  /** Time masks per image. */
+  timeMasks: number;
+  /** Largest time mask, frames. */
+  timeWidth: number;
+}
+
+export const AUGMENT: Readonly<AugmentConfig> = Object.freeze({
+  // Half the clips stay clean so the model still sees the recordings as they are.
+  mixProbability: 0.5,
+  // 0 dB (background as loud as the event: a busy street) to 20 dB (a quiet room); below 0 dB a scream is often
+  // inaudible to a person too, and labels would turn into noise.
+  snrDbMin: 0,
+  snrDbMax: 20,
+  // Masking is a regulariser for a small dataset, not a second dataset: every other image.
+  specAugmentProbability: 0.5,
+  // Two bands of up to 16 of 128 mel bands (<= 25% of the spectrum): screams and shouts are broadband and harmonic,
+  // so they survive, while the model cannot rely on one narrow band.
+  freqMasks: 2,
+  freqWidth: 16,
+  // Two runs of up to 10 of 130 frames (~0.23 s each): shorter than a scream or a shout for help, so a mask rarely
+  // erases the event that makes the label; a gunshot's impulse can still be hit, hence the small width.
+  timeMasks: 2,
+  timeWidth: 10,
+});
