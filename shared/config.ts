@@ -75,6 +75,41 @@ export const INTAKE = Object.freeze({
   audioExtensions: ['wav', 'mp3', 'flac', 'ogg', 'oga', 'opus', 'webm', 'm4a', 'aac', 'mp4'] as readonly string[],
 });
 
+/**
+ * Service storage/messaging defaults (adapters/: blob store, job queue, database). Env vars read in
+ * adapters/env.ts override the deploy-specific ones; the rest are tuning knobs.
+ */
+export const SERVICE = Object.freeze({
+  /** Root of all local state for `npm start` (PGlite under pg/, blobs under blobs/): one folder to back up or wipe. */
+  dataDir: '.sentinel',
+  queue: {
+    /** Logical queue name in the db queue's jobs table (SQS: the queue URL names it). */
+    name: 'training',
+    /** Deliveries before a job is dead-lettered: a crash-looping job is retried twice, then set aside for a person. */
+    maxReceives: 3,
+    /** Seconds a received job stays invisible; the worker extends it while training, so this only bounds a dead worker's hold. */
+    visibilitySeconds: 300,
+    /** Long-poll wait, seconds: SQS's maximum, which minimises empty receives (cost) with no added latency. */
+    waitSeconds: 20,
+    /** Jobs per receive: training is CPU-bound, one at a time per worker. */
+    maxMessages: 1,
+    /** Dedup window, seconds: SQS FIFO's fixed 5 minutes, mirrored by the db queue so both behave alike. */
+    dedupWindowSeconds: 300,
+    /** db queue: how often a long poll re-checks the table, ms; sends from the same process wake it at once. */
+    pollIntervalMs: 500,
+  },
+  blob: {
+    /** Presigned URL lifetime, seconds: long enough for a slow 100 MB upload, short enough to be useless if leaked. */
+    presignExpiresSeconds: 900,
+    /** Route the local API serves presigned blob URLs under (adapters/blob/fs.ts signs URLs for it). */
+    localRoute: '/blobs',
+  },
+  db: {
+    /** A running session whose heartbeat is older than this, seconds, is presumed dead and may be re-claimed (~4 missed 30 s beats). */
+    staleHeartbeatSeconds: 120,
+  },
+});
+
 /** Training-time augmentation (shared/training/augment.ts); the trainer draws per clip with a seeded Rng. */
 export interface AugmentConfig {
   /** Chance a training clip is mixed with a background clip. */
