@@ -148,3 +148,19 @@ export const AUGMENT: Readonly<AugmentConfig> = Object.freeze({
   timeMasks: 2,
   timeWidth: 10,
 });
+
+/** Model defaults (shared/model/): backbone, input representation, classifier head. Types: shared/model/types.ts. */
+export const MODEL = Object.freeze({
+  /** MobileNetV2 width: the seed's backbone and the ImageNet weights we have (410k params, ~59M MACs at 224x224 vs 300M for 1.0). */
+  alpha: 0.35,
+  /** Input drawn like the seed's specshow images, so ImageNet features and the seed's behaviour carry over. */
+  representation: 'magma224' as 'magma224' | 'grey128',
+  head: Object.freeze({
+    /** One small hidden layer (164k weights on 1280-d embeddings): enough for a binary head on a few thousand clips. */
+    hiddenUnits: 128,
+    /** Dropout before the output: the main regulariser of a head trained on a small dataset. */
+    dropout: 0.3,
+  }),
+  /** Clips per backbone call when embedding: batching amortises per-op overhead on wasm (see tests/bench). */
+  embedBatchSize: 8,
+});
