@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { SentinelError } from '../errors.ts';
+import { registerWasmGradientKernels } from './wasm-kernels.ts';
 
 /** Env var the entry points pass as `requested` (see adapters/tf-backend.ts). */
 export const BACKEND_ENV_VAR = 'SENTINEL_TF_BACKEND';
@@ -68,6 +69,7 @@ async function register(choice: BackendChoice, wasmPaths: string | undefined): P
     case 'wasm': {
       const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm');
       if (wasmPaths !== undefined) wasm.setWasmPaths(wasmPaths);
+      registerWasmGradientKernels(); // so conv layers can be fine-tuned on wasm too
       break;
     }
     case 'webgl':
