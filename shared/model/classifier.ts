@@ -1,0 +1,216 @@
+/**
+ * The danger classifier: backbone (MobileNetV2 feature map) -> GlobalAveragePooling2D -> small head -> P(danger).
+ *
+ * Two ways to train it (shared/training decides):
+ * - 'head' mode: `embed` the clips once with the frozen backbone (inference mode), train `buildHead` on the cached
+ *   1280-d embeddings, then `buildClassifier({ backbone, head: trainedHead })` copies the head's weights in.
+ * - fine-tuning: `buildClassifier` + `setBackboneTrainable` + compile + fit on images.
+ *
+ * Frozen BatchNormalization: tfjs-layers runs every layer with training=true during fit, and its
+ * BatchNormalization then normalises with the batch statistics and updates its moving mean/variance even when
+ * the layer is not trainable (tfjs-layers 4.22 normalization.js; shown by tests/unit/model-classifier.test.ts).
+ * Keras 2.x/3 instead runs non-trainable BN in inference mode. `keepFrozenBatchNormInInferenceMode` restores the
+ * Keras behaviour per layer instance; buildClassifier installs it on every BN layer of the backbone.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { MODEL } from '../config.ts';
+import { SentinelError } from '../errors.ts';
+import { melToModelInput, type InputRepresentation, type ModelInput } from './input.ts';
+import type { HeadConfig } from './types.ts';
+
+/** Layer names of the head; `buildHead` and `buildClassifier` use the same ones so weights move by name. */
+export const HEAD_LAYERS = Object.freeze({
+  input: 'embedding',
+  pool: 'global_average_pooling',
+  hidden: 'head_dense',
+  dropout: 'head_dropout',
+  output: 'head_output',
+});
+
+function headLayers(config: HeadConfig, seed: number | undefined): tf.layers.Layer[] {
+  const { hiddenUnits, dropout } = config;
+  if (!Number.isInteger(hiddenUnits) || hiddenUnits < 0) {
+    throw new SentinelError('INVALID_ARGUMENT', `head.hiddenUnits must be an integer >= 0, got ${hiddenUnits}.`);
+  }
+  if (!(dropout >= 0 && dropout < 1)) {
+    throw new SentinelError('INVALID_ARGUMENT', `head.dropout must be in [0, 1), got ${dropout}.`);
+  }
+  const init = (offset: number) => tf.initializers.glorotUniform(seed === undefined ? {} : { seed: seed + offset });
+  const layers: tf.layers.Layer[] = [];
+  if (hiddenUnits > 0) {
+    layers.push(
+      tf.layers.dense({ units: hiddenUnits, activation: 'relu', kernelInitializer: init(0), name: HEAD_LAYERS.hidden }),
+    );
+  }
+  if (dropout > 0) layers.push(tf.layers.dropout({ rate: dropout, seed, name: HEAD_LAYERS.dropout }));
+  layers.push(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: init(1), name: HEAD_LAYERS.output }));
+  return layers;
+}
+
+function applyAll(layers: tf.layers.Layer[], x: tf.SymbolicTensor): tf.SymbolicTensor {
+  return layers.reduce((h, l) => l.apply(h) as tf.SymbolicTensor, x);
+}
+
+/** Reads a head's hidden units and dropout back from a model built by buildHead. */
+export function headConfigOf(head: tf.LayersModel): HeadConfig {
+  const names = head.layers.map((l) => l.name);
+  if (!names.includes(HEAD_LAYERS.output)) {
+    throw new SentinelError('INVALID_ARGUMENT', `Not a head model: no ${HEAD_LAYERS.output} layer (layers: ${names.join(', ')}).`);
+  }
+  const hidden = names.includes(HEAD_LAYERS.hidden) ? (head.getLayer(HEAD_LAYERS.hidden).getConfig().units as number) : 0;
+  const dropout = names.includes(HEAD_LAYERS.dropout) ? (head.getLayer(HEAD_LAYERS.dropout).getConfig().rate as number) : 0;
+  return { hiddenUnits: hidden, dropout };
+}
+
+/**
+ * The head alone, on embeddings: [batch, embeddingDim] -> Dense(hidden, relu) -> Dropout -> Dense(1, sigmoid).
+ * hiddenUnits 0 makes it logistic regression on the embedding. Defaults: MODEL.head.
+ */
+export function buildHead(options: { embeddingDim: number; head?: Partial<HeadConfig>; seed?: number }): tf.LayersModel {
+  const config = { ...MODEL.head, ...options.head };
+  const input = tf.input({ shape: [options.embeddingDim], name: HEAD_LAYERS.input });
+  return tf.model({ inputs: input, outputs: applyAll(headLayers(config, options.seed), input), name: 'sentinel_head' });
+}
+
+/**
+ * Copies weights from `from` to `to` for every layer name both have among `names` (default: the head layers).
+ * Shapes must match. Returns the names copied.
+ */
+export function transplantWeights(
+  from: tf.LayersModel,
+  to: tf.LayersModel,
+  names: readonly string[] = [HEAD_LAYERS.hidden, HEAD_LAYERS.output],
+): string[] {
+  const copied: string[] = [];
+  for (const name of names) {
+    const src = from.layers.find((l) => l.name === name);
+    const dst = to.layers.find((l) => l.name === name);
+    if (src === undefined || dst === undefined) continue;
+    const values = src.getWeights();
+    const targets = dst.getWeights();
+    if (values.length !== targets.length || values.some((v, i) => !tf.util.arraysEqual(v.shape, targets[i].shape))) {
+      throw new SentinelError('MODEL_WEIGHTS_MISMATCH', `Layer ${name} has different weight shapes in the two models.`, { name });
+    }
+    dst.setWeights(values);
+    copied.push(name);
+  }
+  return copied;
+}
+
+const PATCHED = Symbol('sentinel.frozenBatchNorm');
+
+/**
+ * Makes every BatchNormalization layer of `model` run in inference mode (moving statistics, no updates) whenever it
+ * is frozen (layer.trainable false, or its weights made non-trainable by a container), like Keras. Checked at call
+ * time, so later trainable changes take effect (after the usual re-compile). Idempotent; invisible to save/load.
+ */
+export function keepFrozenBatchNormInInferenceMode(model: tf.LayersModel): void {
+  for (const layer of model.layers) {
+    if (layer.getClassName() !== 'BatchNormalization') continue;
+    const tagged = layer as tf.layers.Layer & { [PATCHED]?: true };
+    if (tagged[PATCHED]) continue;
+    const call = layer.call.bind(layer);
+    layer.call = (inputs, kwargs) => {
+      const frozen = !layer.trainable || layer.trainableWeights.length === 0;
+      return call(inputs, frozen && kwargs?.training ? { ...kwargs, training: false } : kwargs);
+    };
+    tagged[PATCHED] = true;
+  }
+}
+
+/**
+ * backbone -> GlobalAveragePooling2D -> head, one flat functional model sharing the backbone's layers (and weights).
+ * `head` is a config (fresh random head) or a head model from buildHead whose weights are copied in.
+ * The backbone starts frozen (trainable false); see setBackboneTrainable. Frozen BN stays in inference mode.
+ */
+export function buildClassifier(options: {
+  backbone: tf.LayersModel;
+  head?: Partial<HeadConfig> | tf.LayersModel;
+  seed?: number;
+}): tf.LayersModel {
+  const { backbone, seed } = options;
+  if (backbone.outputs.length !== 1 || backbone.outputs[0].rank !== 4) {
+    throw new SentinelError('INVALID_ARGUMENT', 'Backbone must have one 4-D (feature map) output.');
+  }
+  const headModel = options.head instanceof tf.LayersModel ? options.head : undefined;
+  const config = headModel ? headConfigOf(headModel) : { ...MODEL.head, ...(options.head as Partial<HeadConfig>) };
+  const pooled = tf.layers.globalAveragePooling2d({ name: HEAD_LAYERS.pool }).apply(backbone.outputs[0]) as tf.SymbolicTensor;
+  const output = applyAll(headLayers(config, seed), pooled);
+  const classifier = tf.model({ inputs: backbone.inputs, outputs: output, name: 'sentinel_classifier' });
+  if (headModel) {
+    const embeddingDim = backbone.outputs[0].shape[3];
+    if (headModel.inputs[0].shape[1] !== embeddingDim) {
+      throw new SentinelError(
+        'MODEL_WEIGHTS_MISMATCH',
+        `Head takes ${headModel.inputs[0].shape[1]}-d embeddings but the backbone gives ${embeddingDim}.`,
+      );
+    }
+    transplantWeights(headModel, classifier);
+  }
+  setBackboneTrainable(classifier, false);
+  keepFrozenBatchNormInInferenceMode(classifier);
+  return classifier;
+}
+
+/**
+ * Freezes or unfreezes the backbone of a classifier: `false` freezes every backbone layer, `true` trains all,
+ * `{ from: 'block_13_expand' }` trains that layer and everything after it (Keras-style partial fine-tuning).
+ * Head layers stay trainable. Re-compile afterwards: tfjs collects trainable weights at compile time.
+ */
+export function setBackboneTrainable(classifier: tf.LayersModel, trainable: boolean | { from: string }): void {
+  const poolIndex = classifier.layers.findIndex((l) => l.name === HEAD_LAYERS.pool);
+  if (poolIndex < 0) throw new SentinelError('INVALID_ARGUMENT', 'Not a classifier: no global_average_pooling layer.');
+  let from = trainable === true ? 0 : trainable === false ? poolIndex : -1;
+  if (typeof trainable === 'object') {
+    from = classifier.layers.findIndex((l) => l.name === trainable.from);
+    if (from < 0 || from > poolIndex) {
+      throw new SentinelError('INVALID_ARGUMENT', `No backbone layer named ${trainable.from}.`, { from: trainable.from });
+    }
+  }
+  classifier.layers.forEach((layer, i) => {
+    if (i < poolIndex) layer.trainable = i >= from;
+  });
+}
+
+/** Mels plus the representation to draw them in: converted batch by batch, so a large set never sits in memory as images. */
+export interface MelBatch {
+  mels: readonly Float32Array[];
+  representation: InputRepresentation;
+}
+
+/**
+ * Global-average-pooled backbone features, [n * channels] row-major (1280 per clip for alpha <= 1), computed in
+ * inference mode `batchSize` clips at a time. `inputs` is an image batch tensor, a ModelInput, or mels (MelBatch).
+ */
+export async function embed(
+  backbone: tf.LayersModel,
+  inputs: tf.Tensor4D | ModelInput | MelBatch,
+  batchSize: number = MODEL.embedBatchSize,
+): Promise<Float32Array> {
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new SentinelError('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${batchSize}.`);
+  }
+  const featureMap = backbone.outputs[0];
+  const channels = featureMap.shape[featureMap.shape.length - 1] as number;
+  const count = inputs instanceof tf.Tensor ? inputs.shape[0] : 'mels' in inputs ? inputs.mels.length : inputs.shape[0];
+  const out = new Float32Array(count * channels);
+  for (let start = 0; start < count; start += batchSize) {
+    const end = Math.min(count, start + batchSize);
+    const pooled = tf.tidy(() => {
+      let x: tf.Tensor4D;
+      if (inputs instanceof tf.Tensor) {
+        x = inputs.slice([start, 0, 0, 0], [end - start, -1, -1, -1]);
+      } else {
+        const batch = 'mels' in inputs ? melToModelInput(inputs.mels.slice(start, end), inputs.representation) : inputs;
+        const per = batch.shape[1] * batch.shape[2] * 3;
+        const offset = 'mels' in inputs ? 0 : start * per;
+        x = tf.tensor4d(batch.data.subarray(offset, offset + (end - start) * per), [end - start, batch.shape[1], batch.shape[2], 3]);
+      }
+      const features = backbone.predict(x, { batchSize: end - start }) as tf.Tensor;
+      return features.mean([1, 2]);
+    });
+    out.set(await pooled.data(), start * channels);
+    pooled.dispose();
+  }
+  return out;
+}
