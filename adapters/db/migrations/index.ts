@@ -1,0 +1,17 @@
+/**
+ * Every migration, imported statically so a bundler (esbuild for Lambda) includes them; kysely's
+ * FileMigrationProvider would read a folder at run time, which a bundle does not have.
+ * Names sort in the order they run: add `002_…` below, never rename or edit a shipped one.
+ */
+import type { Migration, MigrationProvider } from 'kysely';
+import * as m001 from './001_initial.ts';
+
+export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
+  '001_initial': m001,
+});
+
+export class StaticMigrationProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return { ...MIGRATIONS };
+  }
+}
