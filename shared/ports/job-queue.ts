@@ -148,7 +148,11 @@ export function checkReceipt(receipt: unknown): string {
   return receipt;
 }
 
-/** Bodies cross the wire as JSON; refuse what would not come back the same (undefined, functions, cycles). */
+/**
+ * Bodies cross the wire as JSON; refuse what would not come back the same (undefined, functions, cycles).
+ * Non-ASCII characters are written as \uXXXX escapes: SQS accepts only some Unicode ranges (emulators even
+ * fewer), while escaped JSON is plain ASCII and parses back to the identical value.
+ */
 export function encodeJobBody(body: unknown): string {
   let text: string | undefined;
   try {
@@ -157,5 +161,5 @@ export function encodeJobBody(body: unknown): string {
     throw new SentinelError('INVALID_ARGUMENT', 'Job body is not JSON-serialisable.', undefined, { cause });
   }
   if (text === undefined) throw new SentinelError('INVALID_ARGUMENT', 'Job body is not JSON-serialisable.');
-  return text;
+  return text.replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
