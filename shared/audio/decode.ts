@@ -1,0 +1,147 @@
+/**
+ * Bytes -> PCM with audio-decode (pure JS/WASM: works in Node and the browser), plus the validation it lacks: it
+ * returns empty or partial audio for some truncated or damaged files without throwing, so every result is checked
+ * against what the container declares (container.ts) and against basic invariants. All failures are AudioErrors.
+ */
+import decode from 'audio-decode';
+import { AUDIO } from '../config.js';
+import { FORMAT_LABEL, inspectContainer, type ContainerReport } from './container.js';
+import { AudioError } from './errors.js';
+
+export interface DecodeOptions {
+  /** Reject longer inputs (too_long). Default AUDIO.maxDurationSeconds. */
+  maxDurationSeconds?: number;
+  /** Reject shorter inputs (too_short). Default AUDIO.minDurationSeconds. */
+  minDurationSeconds?: number;
+}
+
+export interface DecodedAudio {
+  /** One array per channel, all the same length; samples nominally in [-1, 1]. */
+  channels: Float32Array[];
+  sampleRate: number;
+  /** Seconds: samples per channel / sampleRate. */
+  duration: number;
+}
+
+const SUPPORTED = 'WAV, MP3, FLAC, Ogg Vorbis, Opus, WebM, M4A/AAC';
+
+function hexPrefix(bytes: Uint8Array): string {
+  return Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+function toBytes(input: Uint8Array | ArrayBuffer): Uint8Array {
+  if (input instanceof Uint8Array) return input;
+  if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  if (ArrayBuffer.isView(input)) {
+    const v = input as ArrayBufferView;
+    return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  }
+  throw new AudioError('unsupported_format', 'Audio input must be bytes (Uint8Array or ArrayBuffer).');
+}
+
+/**
+ * librosa reads integer WAV through libsndfile, which scales every code by 1/2^(bits-1); audio-decode scales positive
+ * codes by 1/(2^(bits-1) - 1). Re-scale the positive half so 16-bit WAVs give librosa's exact float32 values (the
+ * difference is a 3e-5 relative distortion, visible as ~0.1 dB in quiet mel bands).
+ */
+function matchLibsndfileScaling(channels: Float32Array[], bits: number): void {
+  const pos = 2 ** (bits - 1) - 1;
+  const neg = 2 ** (bits - 1);
+  // 8/16-bit codes are exactly recoverable from the float32 value: round back to the code, divide by 2^(bits-1).
+  const exact = bits <= 16;
+  const ratio = pos / neg;
+  for (const ch of channels) {
+    for (let i = 0; i < ch.length; i++) {
+      const v = ch[i];
+      if (v > 0) ch[i] = exact ? Math.round(v * pos) / neg : v * ratio;
+    }
+  }
+}
+
+function checkDuration(duration: number, min: number, max: number, what: string): void {
+  if (duration > max) {
+    throw new AudioError('too_long', `${what} is ${duration.toFixed(2)} s long; the limit is ${max} s.`, {
+      durationSeconds: duration,
+      maxDurationSeconds: max,
+    });
+  }
+  if (duration < min) {
+    throw new AudioError('too_short', `${what} is ${duration.toFixed(3)} s long; at least ${min} s is needed.`, {
+      durationSeconds: duration,
+      minDurationSeconds: min,
+    });
+  }
+}
+
+/** Decode an audio file's bytes. Throws AudioError (unsupported_format, empty, corrupt, too_long, too_short). */
+export async function decodeAudio(input: Uint8Array | ArrayBuffer, options: DecodeOptions = {}): Promise<DecodedAudio> {
+  const bytes = toBytes(input);
+  const max = options.maxDurationSeconds ?? AUDIO.maxDurationSeconds;
+  const min = options.minDurationSeconds ?? AUDIO.minDurationSeconds;
+  if (bytes.length === 0) throw new AudioError('empty', 'The audio file is empty (0 bytes).');
+
+  const container: ContainerReport | null = inspectContainer(bytes);
+  const what = container ? `${FORMAT_LABEL[container.format]} file` : 'audio file';
+  if (container?.problem) {
+    throw new AudioError('corrupt', `The ${FORMAT_LABEL[container.format]} file is damaged: ${container.problem}.`, {
+      format: container.format,
+    });
+  }
+  const wav = container?.wav;
+  if (wav && wav.availableDataBytes === 0) {
+    throw new AudioError('empty', 'The WAV file has a header but no audio samples.', { format: 'wav' });
+  }
+  // Refuse oversized inputs before decoding them when the header says how long they are.
+  if (container?.declaredFrames && container.sampleRate) {
+    const declared = container.declaredFrames / container.sampleRate;
+    if (declared > max) checkDuration(declared, 0, max, `The ${what}`);
+  }
+
+  let decoded: { channelData: Float32Array[]; sampleRate: number };
+  try {
+    decoded = await decode(bytes);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (!container && /unknown audio format|no decoder for/i.test(message)) {
+      throw new AudioError(
+        'unsupported_format',
+        `Unrecognised audio format (first bytes: ${hexPrefix(bytes)}). Supported: ${SUPPORTED}.`,
+        undefined,
+        { cause: err },
+      );
+    }
+    if (wav && /unsupported wav/i.test(message)) {
+      throw new AudioError('unsupported_format', `Unsupported WAV encoding: ${message}.`, { format: 'wav' }, { cause: err });
+    }
+    throw new AudioError('corrupt', `Could not decode the ${what}: ${message}.`, undefined, { cause: err });
+  }
+
+  const { channelData: channels, sampleRate } = decoded;
+  if (!channels?.length || !channels[0]?.length) {
+    throw new AudioError('corrupt', `The ${what} decoded to no audio (damaged or cut off).`);
+  }
+  if (!(sampleRate > 0) || !Number.isFinite(sampleRate)) {
+    throw new AudioError('corrupt', `The ${what} declares an invalid sample rate (${sampleRate}).`);
+  }
+  const length = channels[0].length;
+  for (const ch of channels) {
+    if (ch.length !== length) throw new AudioError('corrupt', `The ${what} decoded to channels of different lengths.`);
+    for (let i = 0; i < ch.length; i++) {
+      if (!Number.isFinite(ch[i])) {
+        throw new AudioError('corrupt', `The ${what} contains non-finite samples (NaN or infinity) at sample ${i}.`);
+      }
+    }
+  }
+  if (container?.declaredFrames && length < container.declaredFrames) {
+    throw new AudioError(
+      'corrupt',
+      `The ${what} declares ${container.declaredFrames} samples per channel but only ${length} decoded (damaged or cut off).`,
+    );
+  }
+  if (wav && wav.formatTag === 1 && [8, 16, 24, 32].includes(wav.bitsPerSample)) {
+    matchLibsndfileScaling(channels, wav.bitsPerSample);
+  }
+  const duration = length / sampleRate;
+  checkDuration(duration, min, max, `The ${what}`);
+  return { channels, sampleRate, duration };
+}

@@ -1,0 +1,96 @@
+/** Small signal utilities with librosa's semantics: mono downmix, fix_length, sliding analysis windows. */
+import { AUDIO } from '../config.js';
+import { invalidArgument } from '../errors.js';
+
+/**
+ * Mean of the channels (librosa.to_mono). With a single channel the input array itself is returned (no copy).
+ */
+export function toMono(channels: readonly Float32Array[]): Float32Array {
+  if (channels.length === 0) throw invalidArgument('toMono needs at least one channel.');
+  const n = channels[0].length;
+  for (const c of channels) {
+    if (c.length !== n) throw invalidArgument('All channels must have the same length.', { lengths: channels.map((ch) => ch.length) });
+  }
+  if (channels.length === 1) return channels[0];
+  const out = new Float32Array(n);
+  const k = channels.length;
+  if (k === 2) {
+    const [a, b] = channels;
+    for (let i = 0; i < n; i++) out[i] = (a[i] + b[i]) / 2;
+    return out;
+  }
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += channels[c][i];
+    out[i] = sum / k;
+  }
+  return out;
+}
+
+/**
+ * librosa.util.fix_length: truncate to n samples or zero-pad at the end. A truncated (or equal-length) result is a
+ * view sharing memory with x; a padded one is a new array.
+ */
+export function fixLength(x: Float32Array, n: number): Float32Array {
+  if (!Number.isInteger(n) || n < 0) throw invalidArgument(`Length must be a non-negative integer, got ${n}.`, { n });
+  if (x.length >= n) return x.subarray(0, n);
+  const out = new Float32Array(n);
+  out.set(x);
+  return out;
+}
+
+export interface WindowOptions {
+  /** Window length in seconds. Default AUDIO.windowSeconds. */
+  windowSeconds?: number;
+  /** Hop between window starts in seconds. Default AUDIO.hopSeconds. */
+  hopSeconds?: number;
+  /**
+   * Round the hop (in samples) to a multiple of this. analyse() passes the STFT hop so windows share STFT frames.
+   * Default 1 (exact).
+   */
+  alignSamples?: number;
+}
+
+export interface SignalWindow {
+  /** Start time in seconds. */
+  start: number;
+  /** End of the real audio in the window, seconds: start + windowSeconds, or the recording's end if sooner. */
+  end: number;
+  /** Exactly windowSamples samples: a view into the signal, or a zero-padded copy for a window that runs off the end. */
+  samples: Float32Array;
+}
+
+/** Window and hop lengths in samples for the given options at a sample rate. */
+export function windowGeometry(sampleRate: number, options: WindowOptions = {}): { windowLength: number; hopLength: number } {
+  const windowSeconds = options.windowSeconds ?? AUDIO.windowSeconds;
+  const hopSeconds = options.hopSeconds ?? AUDIO.hopSeconds;
+  const align = options.alignSamples ?? 1;
+  if (!(sampleRate > 0)) throw invalidArgument(`sampleRate must be positive, got ${sampleRate}.`, { sampleRate });
+  if (!(windowSeconds > 0)) throw invalidArgument(`windowSeconds must be positive, got ${windowSeconds}.`, { windowSeconds });
+  if (!(hopSeconds > 0)) throw invalidArgument(`hopSeconds must be positive, got ${hopSeconds}.`, { hopSeconds });
+  if (!Number.isInteger(align) || align < 1) throw invalidArgument(`alignSamples must be a positive integer, got ${align}.`, { align });
+  const windowLength = Math.round(windowSeconds * sampleRate);
+  const hopLength = Math.max(1, Math.round((hopSeconds * sampleRate) / align)) * align;
+  if (windowLength < 1) throw invalidArgument('Window is shorter than one sample.', { windowSeconds, sampleRate });
+  return { windowLength, hopLength };
+}
+
+/**
+ * Window start offsets (samples) covering a signal of `length` samples: one window if the signal is no longer than a
+ * window, else starts every hop until a window reaches the end (the last may run past it and is zero-padded).
+ */
+export function windowStarts(length: number, windowLength: number, hopLength: number): number[] {
+  const count = 1 + Math.max(0, Math.ceil((length - windowLength) / hopLength));
+  return Array.from({ length: count }, (_, i) => i * hopLength);
+}
+
+/** Sliding analysis windows over a whole recording, so a 60 s recording is analysed whole. */
+export function slidingWindows(x: Float32Array, sampleRate: number, options: WindowOptions = {}): SignalWindow[] {
+  const { windowLength, hopLength } = windowGeometry(sampleRate, options);
+  const duration = x.length / sampleRate;
+  return windowStarts(x.length, windowLength, hopLength).map((s) => ({
+    start: s / sampleRate,
+    end: Math.min((s + windowLength) / sampleRate, duration),
+    samples: fixLength(x.subarray(s), windowLength),
+  }));
+}
