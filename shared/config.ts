@@ -182,6 +182,7 @@ export const MODEL = Object.freeze({
     /** Dropout before the output: the main regulariser of a head trained on a small dataset. */
     dropout: 0.3,
   }),
-  /** Clips per backbone call when embedding: batching amortises per-op overhead on wasm (see tests/bench). */
+  /** Clips per backbone call when embedding. wasm runs batch 1 as fast per clip as batch 8 (tests/bench/cases/model.ts);
+   *  native backends gain from batching; 8 bounds the image memory (8 x 600 KB at 224x224). */
   embedBatchSize: 8,
 });

@@ -194,6 +194,7 @@ export async function embed(
   const channels = featureMap.shape[featureMap.shape.length - 1] as number;
   const count = inputs instanceof tf.Tensor ? inputs.shape[0] : 'mels' in inputs ? inputs.mels.length : inputs.shape[0];
   const out = new Float32Array(count * channels);
+  let scratch: Float32Array | undefined; // one image buffer for all batches of a MelBatch (see melToModelInput)
   for (let start = 0; start < count; start += batchSize) {
     const end = Math.min(count, start + batchSize);
     const pooled = tf.tidy(() => {
@@ -201,7 +202,13 @@ export async function embed(
       if (inputs instanceof tf.Tensor) {
         x = inputs.slice([start, 0, 0, 0], [end - start, -1, -1, -1]);
       } else {
-        const batch = 'mels' in inputs ? melToModelInput(inputs.mels.slice(start, end), inputs.representation) : inputs;
+        let batch: ModelInput;
+        if ('mels' in inputs) {
+          batch = melToModelInput(inputs.mels.slice(start, end), inputs.representation, scratch);
+          scratch ??= batch.data;
+        } else {
+          batch = inputs;
+        }
         const per = batch.shape[1] * batch.shape[2] * 3;
         const offset = 'mels' in inputs ? 0 : start * per;
         x = tf.tensor4d(batch.data.subarray(offset, offset + (end - start) * per), [end - start, batch.shape[1], batch.shape[2], 3]);

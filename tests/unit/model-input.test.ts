@@ -130,6 +130,17 @@ describe('melToModelInput', () => {
     tf.dispose([expected, actual]);
   });
 
+  it('writes into a caller-provided buffer when given one', () => {
+    const out = new Float32Array(2 * 224 * 224 * 3 + 10);
+    const result = melToModelInput([wavyMel(0), wavyMel(1)], 'magma224', out);
+    expect(result.data.buffer).toBe(out.buffer);
+    expect(result.data).toHaveLength(2 * 224 * 224 * 3);
+    expect(sameArray(result.data, melToModelInput([wavyMel(0), wavyMel(1)], 'magma224').data)).toBe(true);
+    expect(() => melToModelInput([wavyMel(0), wavyMel(1)], 'magma224', new Float32Array(10))).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+  });
+
   it('rejects wrong sizes, NaN and unknown representations with INVALID_ARGUMENT', () => {
     expect(() => melToModelInput(new Float32Array(100), 'magma224')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     const nan = wavyMel(0);
