@@ -175,6 +175,7 @@ export interface WeightLoadReport {
  * Sets the model's weights whose (Keras) names, e.g. `Conv1/kernel`, appear in `weights` (a decoded weights file).
  * A shape mismatch is an error. With `requireAll`, any model weight left unset is an error (use it for a backbone);
  * file weights the model lacks are reported, not an error (e.g. loading a backbone's weights into a classifier).
+ * Values are copied into the model's variables; `weights` stays the caller's to dispose.
  */
 export function loadWeightsByName(
   model: tf.LayersModel,
@@ -215,7 +216,7 @@ export function loadWeightsByName(
   return { loaded, missing, unexpected };
 }
 
-/** Decodes the weights of a tfjs model file map (model.json + shards) into a name -> tensor map. */
+/** Decodes the weights of a tfjs model file map (model.json + shards) into a name -> tensor map (caller disposes). */
 export function decodeWeightFiles(files: ModelFiles): tf.NamedTensorMap {
   const { weightData, weightSpecs } = parseModelFiles(files);
   return tf.io.decodeWeights(weightData as ArrayBuffer, weightSpecs as tf.io.WeightsManifestEntry[]);
