@@ -255,7 +255,7 @@ export class MelSpectrogram {
       for (let t = 0; t < nFrames; t++) {
         const c = s + t * hop;
         // The global frame has the same samples unless the frame reaches past this window's edges into real signal.
-        const shared = c % hop === 0 && (c - half >= s || s === 0) && (c + half <= end || end >= len);
+        const shared = c % hop === 0 && c <= len && (c - half >= s || s === 0) && (c + half <= end || end >= len);
         if (!shared) {
           this.framePower(signal, c - half, s, hi);
           this.melFrame(S, t, nFrames);
