@@ -8,13 +8,12 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import type { FauxqsServer } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsBlobStore } from '../../adapters/blob/fs.ts';
 import { S3BlobStore } from '../../adapters/blob/s3.ts';
 import { SentinelError } from '../../shared/errors.ts';
 import type { BlobStore } from '../../shared/ports/blob-store.ts';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, uniqueName } from './helpers/fauxqs.ts';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, uniqueName, type Emulator } from './helpers/fauxqs.ts';
 
 interface Harness {
   store: BlobStore;
@@ -50,11 +49,11 @@ async function startFs(): Promise<Harness & { root: string; fs: FsBlobStore; ori
   };
 }
 
-let emulator: FauxqsServer | undefined;
+let emulator: Emulator | undefined;
 async function startS3(options: { listPageSize?: number } = {}): Promise<Harness> {
   emulator ??= await startEmulator();
   const bucket = uniqueName('blobs').toLowerCase();
-  emulator.createBucket(bucket);
+  await emulator.createBucket(bucket);
   const store = new S3BlobStore({
     bucket,
     endpoint: emulator.address,

@@ -9,7 +9,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FauxqsServer } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, IN_MEMORY, type SentinelDatabase } from '../../adapters/db/index.ts';
 import { DbJobQueue } from '../../adapters/queue/db.ts';
@@ -17,7 +16,7 @@ import { SqsJobQueue } from '../../adapters/queue/sqs.ts';
 import { SERVICE } from '../../shared/config.ts';
 import { SentinelError } from '../../shared/errors.ts';
 import type { JobQueue } from '../../shared/ports/job-queue.ts';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, uniqueName } from './helpers/fauxqs.ts';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, uniqueName, type Emulator } from './helpers/fauxqs.ts';
 import { createTestPostgres, NEON_SKIP_REASON, TEST_DATABASE_URL, type TestPostgres } from './helpers/postgres.ts';
 
 type Body = { n: number; text?: string; nested?: { list: number[] } };
@@ -56,7 +55,7 @@ function dbBackend(open: () => Promise<{ database: SentinelDatabase; cleanup(): 
   };
 }
 
-let emulator: FauxqsServer | undefined;
+let emulator: Emulator | undefined;
 function sqsBackend(fifo: boolean): Backend {
   return {
     async setup() {
@@ -65,12 +64,10 @@ function sqsBackend(fifo: boolean): Backend {
     async make() {
       const suffix = fifo ? '.fifo' : '';
       const fifoAttributes: Record<string, string> = fifo ? { FifoQueue: 'true' } : {};
-      const dlq = emulator!.createQueue(uniqueName('dlq') + suffix, { attributes: fifoAttributes });
-      const queue = emulator!.createQueue(uniqueName('jobs') + suffix, {
-        attributes: {
-          ...fifoAttributes,
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: String(MAX_RECEIVES) }),
-        },
+      const dlq = await emulator!.createQueue(uniqueName('dlq') + suffix, fifoAttributes);
+      const queue = await emulator!.createQueue(uniqueName('jobs') + suffix, {
+        ...fifoAttributes,
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: String(MAX_RECEIVES) }),
       });
       return new SqsJobQueue<Body>({
         queueUrl: queue.queueUrl,
