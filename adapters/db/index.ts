@@ -7,14 +7,12 @@
  *   createDatabase({ pgliteDir: 'memory://' })    -> PGlite in memory (tests)
  */
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
 import { neonConfig, Pool } from '@neondatabase/serverless';
 import { Kysely, Migrator, PostgresDialect, type PostgresPool } from 'kysely';
 import { WebSocket } from 'ws';
 import { SentinelError } from '../../shared/errors.ts';
 import type { DatabaseSchema } from '../../shared/ports/db-schema.ts';
 import { StaticMigrationProvider } from './migrations/index.ts';
-import { PGliteDialect } from './pglite-dialect.ts';
 import { neonProxySettings } from './ws-proxy.ts';
 
 export const IN_MEMORY = 'memory://';
@@ -48,7 +46,7 @@ export async function createDatabase(config: DatabaseConfig): Promise<SentinelDa
   if (config.databaseUrl) {
     database = openNeon(config);
   } else if (config.pgliteDir) {
-    database = openPGlite(config.pgliteDir);
+    database = await openPGlite(config.pgliteDir);
   } else {
     throw new SentinelError('CONFIG', 'createDatabase needs databaseUrl (Neon/Postgres) or pgliteDir (embedded).');
   }
@@ -63,9 +61,14 @@ export async function createDatabase(config: DatabaseConfig): Promise<SentinelDa
   return database;
 }
 
-function openPGlite(dir: string): SentinelDatabase {
+async function openPGlite(dir: string): Promise<SentinelDatabase> {
   const inMemory = dir === IN_MEMORY;
   if (!inMemory) mkdirSync(dir, { recursive: true });
+  // Loaded on demand: a cloud (Neon) bundle never needs PGlite's WASM and data files.
+  const [{ PGlite }, { PGliteDialect }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('./pglite-dialect.ts'),
+  ]);
   const db = new Kysely<DatabaseSchema>({
     dialect: new PGliteDialect({ pglite: () => PGlite.create(inMemory ? undefined : dir) }),
   });
