@@ -93,6 +93,15 @@ export const ENV_VARS: readonly EnvVarDoc[] = Object.freeze([
   },
 ]);
 
+/** ENV_VARS as a Markdown table, for the README (`| Variable | Default | Meaning | Example |`). */
+export function envVarsMarkdownTable(vars: readonly EnvVarDoc[] = ENV_VARS): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const rows = vars.map(
+    (v) => `| \`${v.name}\` | ${v.default ? `\`${cell(v.default)}\`` : '—'} | ${cell(v.description)} | \`${cell(v.example)}\` |`,
+  );
+  return ['| Variable | Default | Meaning | Example |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
 export interface ServiceEnv {
   dataDir: string;
   /** <dataDir>/pg */

@@ -69,7 +69,11 @@ export interface JobQueue<T> {
   send(body: T, options?: SendOptions): Promise<string>;
   /** Up to `max` ready jobs, waiting up to `waitSeconds` for the first; `[]` when none arrived in time. */
   receive(options?: ReceiveOptions): Promise<ReceivedJob<T>[]>;
-  /** Done: delete the job. Throws `RECEIPT_INVALID` when the receipt is unknown or malformed. */
+  /**
+   * Done: delete the job. Acking twice with the same receipt is harmless. An unknown or superseded receipt
+   * throws `RECEIPT_INVALID` (db queue always; SQS when the service rejects the handle — real SQS does for
+   * malformed ones, the fauxqs emulator accepts anything).
+   */
   ack(receipt: string): Promise<void>;
   /**
    * Keep the job invisible for `seconds` FROM NOW (SQS ChangeMessageVisibility semantics: it sets, it does

@@ -1,7 +1,7 @@
 /** adapters/env.ts: defaults, validation, and that every variable read is documented in ENV_VARS. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ENV_VARS, readServiceEnv } from '../../adapters/env.ts';
+import { ENV_VARS, envVarsMarkdownTable, readServiceEnv } from '../../adapters/env.ts';
 import { SERVICE } from '../../shared/config.ts';
 import { SentinelError } from '../../shared/errors.ts';
 
@@ -68,5 +68,12 @@ describe('readServiceEnv', () => {
     expect(new Set(documented).size).toBe(documented.length);
     for (const name of read) expect(documented, name).toContain(name);
     for (const doc of ENV_VARS) expect(doc.description.length, doc.name).toBeGreaterThan(20);
+  });
+
+  it('renders the README table with one row per variable', () => {
+    const table = envVarsMarkdownTable().split('\n');
+    expect(table).toHaveLength(ENV_VARS.length + 2);
+    for (const [i, v] of ENV_VARS.entries()) expect(table[i + 2]!.startsWith(`| \`${v.name}\` |`)).toBe(true);
+    expect(table[2]).toContain(`\`${SERVICE.dataDir}\``);
   });
 });
