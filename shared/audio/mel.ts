@@ -125,14 +125,20 @@ export function powerToDb(
   let ref = 0;
   for (let i = 0; i < S.length; i++) if (S[i] > ref) ref = S[i];
   const refDb = 10 * Math.log10(Math.max(amin, ref));
-  let maxDb = -Infinity;
+  // The largest value maps to exactly 0 dB (same expression as refDb), so the floor is -topDb. Values clearly below
+  // it in the power domain skip the logarithm (most of a typical spectrogram); the margin keeps borderline values on
+  // the exact path.
+  const floor = 10 * Math.log10(Math.max(amin, ref)) - refDb - topDb;
+  const skipBelow = 10 ** ((refDb + floor) / 10) * (1 - 1e-6);
   for (let i = 0; i < S.length; i++) {
-    const v = 10 * Math.log10(Math.max(amin, S[i])) - refDb;
-    out[i] = v;
-    if (v > maxDb) maxDb = v;
+    const s = S[i] > amin ? S[i] : amin;
+    if (s < skipBelow) {
+      out[i] = floor;
+    } else {
+      const v = 10 * Math.log10(s) - refDb;
+      out[i] = v < floor ? floor : v;
+    }
   }
-  const floor = maxDb - topDb;
-  for (let i = 0; i < S.length; i++) if (out[i] < floor) out[i] = floor;
   return out;
 }
 
@@ -163,6 +169,8 @@ export class MelSpectrogram {
   private readonly frameBuf: Float64Array;
   private readonly spectrumBuf: Float64Array;
   private readonly powerBuf: Float64Array;
+  /** Bins past the last mel band's top (above fMax) never reach the output: the power loop stops here. */
+  private readonly melBins: number;
 
   constructor(sampleRate: number = AUDIO.sampleRate, config: MelConfig = MEL) {
     const { nFft, hopLength, fMax, power } = config;
@@ -196,6 +204,9 @@ export class MelSpectrogram {
     this.frameBuf = new Float64Array(nFft);
     this.spectrumBuf = new Float64Array(nFft);
     this.powerBuf = new Float64Array(this.nBins);
+    let top = 0;
+    for (let m = 0; m < this.nMels; m++) top = Math.max(top, this.filterbank.start[m] + this.filterbank.length[m]);
+    this.melBins = top;
   }
 
   /** STFT frames for a signal of n samples (center=True): 1 + floor(n / hop). */
@@ -285,7 +296,7 @@ export class MelSpectrogram {
     if (!Number.isInteger(frame) || frame < 0 || frame >= nFrames) {
       throw invalidArgument(`Frame ${frame} is outside 0..${nFrames - 1}.`, { frame, nFrames });
     }
-    this.framePower(samples, frame * this.hopLength - this.halfN, 0, samples.length);
+    this.framePower(samples, frame * this.hopLength - this.halfN, 0, samples.length, this.nBins);
     return this.powerBuf;
   }
 
@@ -304,10 +315,11 @@ export class MelSpectrogram {
   }
 
   /**
-   * Power spectrum of the windowed frame x[first .. first + nFft) into powerBuf; samples outside [lo, hi) count as
-   * zero (center padding, window edges). Float32 samples times the float64 window, in float64, as librosa.
+   * Power spectrum (bins 0 .. bins - 1) of the windowed frame x[first .. first + nFft) into powerBuf; samples outside
+   * [lo, hi) count as zero (center padding, window edges). Float32 samples times the float64 window, in float64, as
+   * librosa.
    */
-  private framePower(x: Float32Array, first: number, lo: number, hi: number): void {
+  private framePower(x: Float32Array, first: number, lo: number, hi: number, bins = this.melBins): void {
     const n = this.nFft;
     const h = this.halfN;
     const frame = this.frameBuf;
@@ -327,7 +339,8 @@ export class MelSpectrogram {
     const z0i = Z[1];
     P[0] = (z0r + z0i) * (z0r + z0i);
     P[h] = (z0r - z0i) * (z0r - z0i);
-    for (let k = 1; k < h; k++) {
+    const kEnd = Math.min(h, bins);
+    for (let k = 1; k < kEnd; k++) {
       const a = Z[2 * k];
       const b = Z[2 * k + 1];
       const c = Z[2 * (h - k)];

@@ -111,6 +111,20 @@ describe('powerToDb (librosa.power_to_db with ref=max)', () => {
     expect(powerToDb(S, { topDb: Infinity })[4]).toBeCloseTo(-100, 5);
   });
 
+  it('equals the plain formula on every value, including ones right at the -80 dB floor', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const S = Float32Array.from({ length: 5000 }, () => 10 ** (3 - 18 * rand()));
+    S[0] = 1e3; // max: the floor is at 1e-5
+    S[1] = Math.fround(1e-5);
+    S[2] = Math.fround(1e-5 * (1 + 1e-7));
+    S[3] = Math.fround(1e-5 * (1 - 1e-7));
+    S[4] = 0;
+    const plain = (x: number) => 10 * Math.log10(Math.max(1e-10, x)) - 10 * Math.log10(1e3);
+    const expected = Array.from(S, (x) => Math.fround(Math.max(plain(x), plain(1e3) - 80)));
+    expect(Array.from(powerToDb(S))).toEqual(expected);
+  });
+
   it('keeps silence finite (all values equal)', () => {
     const db = powerToDb(new Float32Array(8));
     expect(Array.from(db)).toEqual(new Array(8).fill(0));

@@ -1,0 +1,87 @@
+/**
+ * Audio front-end benchmarks. Targets: melMs <= 2, pipelineMs <= 8, longMs <= 150 (ms, median). The remaining
+ * cases break the pipeline down and compare the resampler with libsamplerate-js (SRC_SINC_BEST_QUALITY), which it
+ * replaced (see shared/audio/resample.ts).
+ */
+import libsamplerate from '@alexanderolsen/libsamplerate-js';
+import { analyse, decodeAudio, encodeWav, melEngine, resample, toMono } from '../../../shared/audio/index.ts';
+import { WINDOW_SAMPLES } from '../../../shared/config.ts';
+import type { BenchCase } from '../types.ts';
+
+/** Deterministic test signal: two tones, a chirp and a little noise (xorshift), so no stage sees trivial input. */
+function signal(rate: number, seconds: number): Float32Array {
+  let s = 0x9e3779b9;
+  return Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    const t = i / rate;
+    return 0.3 * Math.sin(2 * Math.PI * 440 * t) + 0.2 * Math.sin(2 * Math.PI * (200 * t + 300 * t * t)) + 0.02 * ((s >>> 0) / 2 ** 32 - 0.5);
+  });
+}
+
+const lazy = <T>(make: () => T) => {
+  let v: T | undefined;
+  return () => (v ??= make());
+};
+const clip = lazy(() => signal(22050, WINDOW_SAMPLES / 22050));
+const wav44k3s = lazy(() => encodeWav(signal(44100, 3), 44100, { bitDepth: 16 }));
+const wav16k60s = lazy(() => encodeWav(signal(16000, 60), 16000, { bitDepth: 16 }));
+const x44k3s = lazy(() => signal(44100, 3));
+const x16k3s = lazy(() => signal(16000, 3));
+const x16k60s = lazy(() => signal(16000, 60));
+
+type Src = { simple(x: Float32Array): Float32Array; destroy(): void };
+const { create, ConverterType } = libsamplerate as unknown as {
+  create(ch: number, from: number, to: number, opts: { converterType: number }): Promise<Src>;
+  ConverterType: { SRC_SINC_BEST_QUALITY: number };
+};
+
+function libsamplerateCase(name: string, x: () => Float32Array, from: number): BenchCase {
+  let src: Src | undefined;
+  return {
+    name,
+    description: 'libsamplerate-js SRC_SINC_BEST_QUALITY (wasm), for comparison',
+    async setup() {
+      src = await create(1, from, 22050, { converterType: ConverterType.SRC_SINC_BEST_QUALITY });
+    },
+    run() {
+      src!.simple(x());
+    },
+    teardown() {
+      src?.destroy();
+    },
+  };
+}
+
+export const audioBenchCases: BenchCase[] = [
+  {
+    name: 'melMs',
+    targetMs: 2,
+    description: 'mel dB (128 x 130) of a 3 s clip from float samples',
+    setup: () => void melEngine(),
+    run: () => void melEngine().db(clip()),
+  },
+  {
+    name: 'pipelineMs',
+    targetMs: 8,
+    description: 'analyse(): decode + resample + mel dB of a 3 s 44.1 kHz 16-bit WAV',
+    run: async () => void (await analyse(wav44k3s())),
+  },
+  {
+    name: 'longMs',
+    targetMs: 150,
+    description: 'analyse(): all 59 windows (hop 1 s) of a 60 s 16 kHz 16-bit WAV',
+    run: async () => void (await analyse(wav16k60s())),
+  },
+  {
+    name: 'decode 3s 44.1k wav',
+    description: 'decodeAudio + toMono',
+    run: async () => void toMono((await decodeAudio(wav44k3s())).channels),
+  },
+  { name: 'resample 3s 44.1k', run: () => void resample(x44k3s(), 44100, 22050) },
+  { name: 'resample 3s 16k', run: () => void resample(x16k3s(), 16000, 22050) },
+  { name: 'resample 60s 16k', run: () => void resample(x16k60s(), 16000, 22050) },
+  libsamplerateCase('libsamplerate best 3s 44.1k', x44k3s, 44100),
+  libsamplerateCase('libsamplerate best 3s 16k', x16k3s, 16000),
+];

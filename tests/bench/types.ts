@@ -1,0 +1,17 @@
+/** A benchmark case. Add cases in tests/bench/cases/<area>.ts and register the module in tests/bench/registry.ts. */
+export interface BenchCase {
+  /** Unique name; also the key in `npm run bench -- --json` output. */
+  name: string;
+  /** Work items per run (e.g. clips in a batch); reported times are per item. Default 1. */
+  perIteration?: number;
+  /** Target for the per-item median, in ms; reported as pass/fail (informational, never fails the run). */
+  targetMs?: number;
+  /** Short description printed with the results. */
+  description?: string;
+  /** Prepare inputs (not timed). */
+  setup?(): void | Promise<void>;
+  /** The timed work. */
+  run(): void | Promise<void>;
+  /** Release resources (not timed). */
+  teardown?(): void;
+}
