@@ -1,0 +1,47 @@
+/** `sentinel spectrogram <file> [--json]`: the log-mel spectrogram of a file's first 3 s window (the model's input). */
+import { readFile } from 'node:fs/promises';
+import { analyse } from '../../shared/audio/index.ts';
+import { SentinelError } from '../../shared/errors.ts';
+import type { Command } from '../command.ts';
+
+export const spectrogramCommand: Command = {
+  name: 'spectrogram',
+  summary: 'Log-mel spectrogram (dB) of the first 3 s of an audio file',
+  usage: [
+    'sentinel spectrogram <file> [--json]',
+    '',
+    'Decodes the file (wav, mp3, flac, ogg, opus, webm, m4a), resamples to 22050 Hz and prints the 128-band',
+    'log-mel spectrogram of its first 3 s window exactly as the model sees it.',
+    '  --json   print {"sampleRate","nMels","frames","db"} with db row-major [mel][frame]',
+  ].join('\n'),
+  options: { json: { type: 'boolean', default: false } },
+  async run({ values, positionals }, io) {
+    if (positionals.length !== 1) throw new SentinelError('USAGE', 'spectrogram takes exactly one file argument.');
+    const file = positionals[0];
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(file);
+    } catch (err) {
+      throw new SentinelError('FILE_NOT_READABLE', `Cannot read ${file}: ${(err as Error).message}`, { file });
+    }
+    const result = await analyse(bytes, { maxWindows: 1 });
+    const { db } = result.windows[0];
+    if (values.json) {
+      io.stdout(JSON.stringify({ sampleRate: result.sampleRate, nMels: result.nMels, frames: result.frames, db: Array.from(db) }) + '\n');
+      return 0;
+    }
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of db) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+    io.stdout(
+      [
+        `file:        ${file}`,
+        `source:      ${result.sourceSampleRate} Hz, ${result.duration.toFixed(3)} s`,
+        `spectrogram: ${result.nMels} mel bands x ${result.frames} frames at ${result.sampleRate} Hz (first ${Math.min(3, result.duration).toFixed(3)} s)`,
+        `dB range:    ${lo.toFixed(2)} .. ${hi.toFixed(2)}`,
+        '(use --json for the values)',
+      ].join('\n') + '\n',
+    );
+    return 0;
+  },
+};
