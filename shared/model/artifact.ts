@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { AUDIO, MEL, type AudioConfig, type MelConfig } from '../config.ts';
 import { SentinelError } from '../errors.ts';
+import { sha256Hex } from '../hash.ts';
 import { keepFrozenBatchNormInInferenceMode } from './classifier.ts';
 import { jsonBytes, modelFromFiles, modelToFiles, readJsonFile, MODEL_JSON, type ModelFiles } from './files.ts';
 import { REPRESENTATION_SHAPES } from './input.ts';
@@ -82,11 +83,6 @@ function validateManifest(value: unknown, code: string, what: string): ModelMani
     });
   }
   return parsed.data as unknown as ModelManifest;
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** Throws MODEL_CONFIG_MISMATCH listing every audio/mel setting that differs between the manifest and `pipeline`. */

@@ -1,0 +1,404 @@
+/**
+ * Trains a Sentinel model from labelled clips, end to end:
+ *   decode -> views (windows + augmentations) -> embeddings (cached) -> group-aware k-fold CV (out-of-fold
+ *   predictions give the reported figures and the threshold) -> final head on all clips -> classifier
+ *   (backbone + GAP + head) -> optional fine-tuning -> artifact (tfjs files + sentinel.json).
+ *
+ * 'head' mode keeps the backbone frozen (CPU friendly: one backbone pass per view, then a small dense net).
+ * 'finetune' mode then trains the top of the backbone on images with a low learning rate (meant for the GPU worker;
+ * on CPU only tiny smoke runs). Pure: files, caches and backends come from the caller.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { AUDIO, MEL, MODEL, TRAINING } from '../config.ts';
+import { decodeAudio, resample, toMono } from '../audio/index.ts';
+import { invalidArgument, SentinelError } from '../errors.ts';
+import { sha256Hex } from '../hash.ts';
+import { chooseThreshold, evaluate } from '../metrics/index.ts';
+import type { Metrics } from '../metrics/types.ts';
+import { buildClassifier, embed, setBackboneTrainable, keepFrozenBatchNormInInferenceMode } from '../model/classifier.ts';
+import { foldBatchNorm } from '../model/fold.ts';
+import { melToModelInput, type InputRepresentation } from '../model/input.ts';
+import { readManifest, serializeArtifact } from '../model/artifact.ts';
+import type { ModelFiles } from '../model/files.ts';
+import type { ModelManifest, TrainingMode } from '../model/types.ts';
+import type { LabeledClip, SkippedFile } from '../types.ts';
+import type { EmbeddingCache } from './embedding-cache.ts';
+import { trainHead } from './head.ts';
+import { createRng } from './random.ts';
+import { groupKFold, groupTrainValSplit } from './split.ts';
+import { augmentedViews, windowViews, type PreparedClip, type View } from './views.ts';
+import { AudioError } from '../audio/errors.ts';
+
+export interface BackboneSpec {
+  /** Feature-map model (MobileNetV2 without top); BN may be folded (frozen anyway in head mode). */
+  model: tf.LayersModel;
+  /** Identity of its weights (e.g. sha256 of weights.bin): part of every embedding cache key. */
+  id: string;
+  alpha: number;
+  /** Where the weights came from, recorded in the manifest (`keras-imagenet`, `random`, a parent version…). */
+  weightsSource: string;
+  folded: boolean;
+}
+
+export interface TrainProgress {
+  phase: 'decode' | 'embed' | 'cv' | 'train' | 'finetune' | 'export';
+  done: number;
+  total: number;
+  detail?: string;
+}
+
+export interface TrainRequest {
+  clips: readonly LabeledClip[];
+  backbone: BackboneSpec;
+  representation?: InputRepresentation;
+  mode?: TrainingMode;
+  /** Head: upper bound on epochs (early stopping). Finetune: fine-tuning epochs. */
+  epochs?: number;
+  /** Cross-validation folds; < 2 skips CV (threshold then comes from an inner validation split). */
+  folds?: number;
+  augmentations?: number;
+  seed?: number;
+  cache: EmbeddingCache;
+  /** The model this one is retrained from (--from): its version is recorded and its head starts the training. */
+  parent?: { manifest: ModelManifest; head?: tf.LayersModel };
+  /** Fine-tuning: train backbone layers from this one on (Keras name) or all. */
+  finetuneFrom?: string | 'all';
+  command: string;
+  onProgress?: (p: TrainProgress) => void;
+  now?: () => Date;
+}
+
+export interface CvReport {
+  folds: number;
+  /** Out-of-fold predictions pooled, at the chosen threshold. */
+  pooled: Metrics;
+  /** Each fold's metrics at the same threshold. */
+  perFold: Metrics[];
+  /** Mean and sample standard deviation over folds of the headline figures. */
+  summary: Record<'rocAuc' | 'prAuc' | 'balancedAccuracy' | 'recall' | 'precision' | 'f1', { mean: number; std: number }>;
+}
+
+export interface TrainResult {
+  files: ModelFiles;
+  manifest: ModelManifest;
+  cv?: CvReport;
+  skipped: SkippedFile[];
+  /** Views embedded vs served from the cache. */
+  embeddings: { computed: number; cached: number };
+}
+
+interface ClipViews {
+  windows: View[];
+  augmented: View[];
+}
+
+async function prepare(clips: readonly LabeledClip[], progress: (d: number) => void): Promise<{ prepared: PreparedClip[]; skipped: SkippedFile[] }> {
+  const prepared: PreparedClip[] = [];
+  const skipped: SkippedFile[] = [];
+  for (let i = 0; i < clips.length; i++) {
+    const clip = clips[i];
+    try {
+      const audio = await decodeAudio(clip.bytes);
+      const mono = toMono(audio.channels);
+      const samples = audio.sampleRate === AUDIO.sampleRate ? mono : resample(mono, audio.sampleRate, AUDIO.sampleRate);
+      prepared.push({
+        path: clip.path,
+        label: clip.label,
+        subclass: clip.subclass,
+        group: clip.group ?? clip.path,
+        hash: await sha256Hex(clip.bytes),
+        samples,
+        duration: audio.duration,
+      });
+    } catch (err) {
+      if (!(err instanceof AudioError)) throw err;
+      skipped.push({ path: clip.path, code: err.code, reason: err.message });
+    }
+    progress(i + 1);
+  }
+  return { prepared, skipped };
+}
+
+/** Embeds every view, from the cache where possible; returns [clip][view] embeddings. */
+async function embedViews(
+  backbone: BackboneSpec,
+  representation: InputRepresentation,
+  clips: readonly PreparedClip[],
+  views: readonly View[][],
+  cache: EmbeddingCache,
+  progress: (done: number, total: number) => void,
+): Promise<{ embeddings: Float32Array[][]; computed: number; cached: number }> {
+  const total = views.reduce((s, v) => s + v.length, 0);
+  const embeddings = views.map((v) => new Array<Float32Array>(v.length));
+  const key = (c: number, v: number) => `${backbone.id}|${representation}|${clips[c].hash}|${views[c][v].id}`;
+  const misses: [number, number][] = [];
+  let done = 0;
+  for (let c = 0; c < clips.length; c++) {
+    for (let v = 0; v < views[c].length; v++) {
+      const hit = await cache.get(key(c, v));
+      if (hit) {
+        embeddings[c][v] = hit;
+        done++;
+      } else misses.push([c, v]);
+    }
+  }
+  progress(done, total);
+  const batch = MODEL.embedBatchSize * 4;
+  for (let i = 0; i < misses.length; i += batch) {
+    const chunk = misses.slice(i, i + batch);
+    const mels = chunk.map(([c, v]) => views[c][v].mel());
+    const flat = await embed(backbone.model, { mels, representation });
+    const dim = flat.length / chunk.length;
+    for (let j = 0; j < chunk.length; j++) {
+      const [c, v] = chunk[j];
+      const e = flat.slice(j * dim, (j + 1) * dim);
+      embeddings[c][v] = e;
+      await cache.set(key(c, v), e);
+    }
+    done += chunk.length;
+    progress(done, total);
+  }
+  return { embeddings, computed: misses.length, cached: total - misses.length };
+}
+
+function stack(rows: Float32Array[]): Float32Array {
+  const dim = rows[0]?.length ?? 0;
+  const out = new Float32Array(rows.length * dim);
+  rows.forEach((r, i) => out.set(r, i * dim));
+  return out;
+}
+
+/** Training rows of some clips: all their views (windows and augmentations), each labelled with its clip's label. */
+function rows(indices: readonly number[], clips: readonly PreparedClip[], emb: Float32Array[][], which: 'all' | 'windows', nWindows: number[]) {
+  const x: Float32Array[] = [];
+  const y: number[] = [];
+  for (const c of indices) {
+    const use = which === 'all' ? emb[c] : emb[c].slice(0, nWindows[c]);
+    for (const e of use) {
+      x.push(e);
+      y.push(clips[c].label === 'danger' ? 1 : 0);
+    }
+  }
+  return { x: stack(x), y };
+}
+
+/** Clip probability = the highest window probability, as `predict` decides on a recording. */
+async function clipProbabilities(head: tf.LayersModel, indices: readonly number[], emb: Float32Array[][], nWindows: number[]): Promise<number[]> {
+  const windows = indices.flatMap((c) => emb[c].slice(0, nWindows[c]));
+  const dim = windows[0].length;
+  const p = tf.tidy(() => head.predict(tf.tensor2d(stack(windows), [windows.length, dim])) as tf.Tensor);
+  const probs = await p.data();
+  p.dispose();
+  const out: number[] = [];
+  let k = 0;
+  for (const c of indices) {
+    let max = 0;
+    for (let w = 0; w < nWindows[c]; w++) max = Math.max(max, probs[k++]);
+    out.push(max);
+  }
+  return out;
+}
+
+function meanStd(values: number[]): { mean: number; std: number } {
+  const finite = values.filter(Number.isFinite);
+  const mean = finite.reduce((s, v) => s + v, 0) / Math.max(1, finite.length);
+  const variance = finite.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, finite.length - 1);
+  return { mean, std: Math.sqrt(variance) };
+}
+
+function versionId(now: Date, hash: string): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${hash.slice(0, 6)}`;
+}
+
+export async function trainModel(request: TrainRequest): Promise<TrainResult> {
+  const mode = request.mode ?? 'head';
+  const seed = request.seed ?? TRAINING.seed;
+  const representation = request.representation ?? MODEL.representation;
+  const nAug = request.augmentations ?? TRAINING.augmentations;
+  const nFolds = request.folds ?? TRAINING.folds;
+  const report = request.onProgress ?? (() => {});
+  const now = (request.now ?? (() => new Date()))();
+
+  const { prepared: clips, skipped } = await prepare(request.clips, (d) => report({ phase: 'decode', done: d, total: request.clips.length }));
+  const labels = clips.map((c) => (c.label === 'danger' ? 1 : 0));
+  const nDanger = labels.filter((l) => l === 1).length;
+  if (nDanger === 0 || nDanger === clips.length) {
+    throw new SentinelError('TRAINING_DATA_INVALID', `Training needs both safe and danger clips; got ${clips.length - nDanger} safe and ${nDanger} danger usable clips.`, {
+      safe: clips.length - nDanger,
+      danger: nDanger,
+    });
+  }
+  const items = clips.map((c) => ({ group: c.group, label: c.label }));
+  const groups = new Set(items.map((i) => i.group)).size;
+  const folds = nFolds >= 2 && groups >= nFolds ? groupKFold(items, nFolds, seed) : [];
+  // Each clip's fold; backgrounds for augmentation come from the clip's own fold only (see views.ts).
+  const foldOf = new Array<number>(clips.length).fill(0);
+  folds.forEach((f, k) => f.validation.forEach((i) => (foldOf[i] = k)));
+  const safeByFold = new Map<number, PreparedClip[]>();
+  clips.forEach((c, i) => {
+    if (c.label === 'safe') safeByFold.set(foldOf[i], [...(safeByFold.get(foldOf[i]) ?? []), c]);
+  });
+  const views: ClipViews[] = clips.map((c, i) => ({
+    windows: windowViews(c),
+    augmented: augmentedViews(c, nAug, seed, safeByFold.get(foldOf[i]) ?? []),
+  }));
+  const nWindows = views.map((v) => v.windows.length);
+  const { embeddings: emb, computed, cached } = await embedViews(
+    request.backbone,
+    representation,
+    clips,
+    views.map((v) => [...v.windows, ...v.augmented]),
+    request.cache,
+    (done, total) => report({ phase: 'embed', done, total }),
+  );
+  const dim = emb[0][0].length;
+  const maxEpochs = mode === 'head' ? (request.epochs ?? TRAINING.maxEpochs) : TRAINING.maxEpochs;
+
+  const fitHead = async (train: number[], foldSeed: number, epochs = maxEpochs, withValidation = true) => {
+    let fitOn = train;
+    let validation: { x: Float32Array; y: number[] } | undefined;
+    if (withValidation) {
+      const inner = groupTrainValSplit(train.map((i) => items[i]), TRAINING.validationFraction, foldSeed);
+      fitOn = inner.train.map((j) => train[j]);
+      validation = rows(inner.validation.map((j) => train[j]), clips, emb, 'windows', nWindows);
+    }
+    const data = rows(fitOn, clips, emb, 'all', nWindows);
+    return trainHead({ x: data.x, y: data.y, dim, validation, epochs, seed: foldSeed, initialHead: request.parent?.head });
+  };
+
+  // Cross-validation: out-of-fold clip probabilities for every clip.
+  let cv: CvReport | undefined;
+  let threshold: number;
+  const bestEpochs: number[] = [];
+  const metrics: Record<string, Metrics> = {};
+  if (folds.length > 0) {
+    const oof = new Array<number>(clips.length).fill(0);
+    for (let k = 0; k < folds.length; k++) {
+      report({ phase: 'cv', done: k, total: folds.length, detail: `fold ${k + 1}/${folds.length}` });
+      const { head, bestEpoch } = await fitHead(folds[k].train, seed + k + 1);
+      bestEpochs.push(bestEpoch);
+      const p = await clipProbabilities(head, folds[k].validation, emb, nWindows);
+      folds[k].validation.forEach((c, j) => (oof[c] = p[j]));
+      head.dispose();
+    }
+    report({ phase: 'cv', done: folds.length, total: folds.length });
+    threshold = chooseThreshold(labels, oof, TRAINING.thresholdRule).threshold;
+    const at = (idx: number[]) =>
+      evaluate({
+        labels: idx.map((i) => labels[i]),
+        probabilities: idx.map((i) => oof[i]),
+        threshold,
+        subclasses: idx.map((i) => clips[i].subclass ?? clips[i].label),
+        durationsSeconds: idx.map((i) => clips[i].duration),
+      });
+    const pooled = at(clips.map((_, i) => i));
+    const perFold = folds.map((f) => at(f.validation));
+    const keys = ['rocAuc', 'prAuc', 'balancedAccuracy', 'recall', 'precision', 'f1'] as const;
+    cv = {
+      folds: folds.length,
+      pooled,
+      perFold,
+      summary: Object.fromEntries(keys.map((key) => [key, meanStd(perFold.map((m) => (m[key] ?? NaN) as number))])) as CvReport['summary'],
+    };
+    metrics.cv = pooled;
+  }
+
+  // Final head on all clips. With CV, for the median best epoch of the folds (no data held back); without, with an
+  // inner validation split that also sets the threshold.
+  report({ phase: 'train', done: 0, total: 1 });
+  const all = clips.map((_, i) => i);
+  let finalHead: tf.LayersModel;
+  if (folds.length > 0) {
+    const epochs = Math.max(1, bestEpochs.sort((a, b) => a - b)[Math.floor(bestEpochs.length / 2)]);
+    finalHead = (await fitHead(all, seed, epochs, false)).head;
+    threshold = threshold!;
+  } else {
+    const inner = groupTrainValSplit(items, TRAINING.validationFraction, seed);
+    finalHead = (await fitHead(inner.train, seed)).head;
+    const p = await clipProbabilities(finalHead, inner.validation, emb, nWindows);
+    const valLabels = inner.validation.map((i) => labels[i]);
+    threshold = valLabels.includes(1) && valLabels.includes(0) ? chooseThreshold(valLabels, p, TRAINING.thresholdRule).threshold : 0.5;
+    metrics.validation = evaluate({ labels: valLabels, probabilities: p, threshold });
+  }
+  report({ phase: 'train', done: 1, total: 1 });
+
+  let classifier = buildClassifier({ backbone: request.backbone.model, head: finalHead });
+  finalHead.dispose();
+  let epochsTrained = bestEpochs.length ? bestEpochs[Math.floor(bestEpochs.length / 2)] : 0;
+  if (mode === 'finetune') {
+    epochsTrained = request.epochs ?? 1;
+    await finetune(classifier, clips, views, labels, representation, epochsTrained, request.finetuneFrom ?? 'all', seed, (d) =>
+      report({ phase: 'finetune', done: d, total: epochsTrained }),
+    );
+  }
+  report({ phase: 'export', done: 0, total: 1 });
+  const serving = request.backbone.folded ? classifier : await foldBatchNorm(classifier);
+  keepFrozenBatchNormInInferenceMode(serving);
+
+  const datasetHash = await sha256Hex(clips.map((c) => `${c.label}:${c.hash}`).sort().join('\n'));
+  const subclassCounts: Record<string, number> = {};
+  for (const c of clips) if (c.subclass) subclassCounts[c.subclass] = (subclassCounts[c.subclass] ?? 0) + 1;
+  const files = await serializeArtifact(serving, {
+    version: versionId(now, datasetHash),
+    parentVersion: request.parent?.manifest.version ?? null,
+    createdAt: now.toISOString(),
+    backbone: { name: 'mobilenet_v2', alpha: request.backbone.alpha, weightsSource: request.backbone.weightsSource, folded: true },
+    audio: { sampleRate: AUDIO.sampleRate, windowSeconds: AUDIO.windowSeconds },
+    mel: { ...MEL },
+    representation,
+    threshold,
+    metrics,
+    training: {
+      data: {
+        counts: { safe: clips.length - nDanger, danger: nDanger },
+        subclassCounts,
+        hashes: { dataset: datasetHash },
+      },
+      command: request.command,
+      mode,
+      epochs: epochsTrained,
+    },
+  });
+  const manifest = readManifest(files);
+  if (serving !== classifier) serving.dispose();
+  // The classifier shares its backbone layers with the caller's backbone model: free only the head's weights.
+  const own = new Set(request.backbone.model.layers);
+  for (const layer of classifier.layers) if (!own.has(layer)) layer.getWeights().forEach((w) => w.dispose());
+  report({ phase: 'export', done: 1, total: 1 });
+  return { files, manifest, cv, skipped, embeddings: { computed, cached } };
+}
+
+/** End-to-end training on images with a low learning rate: window views and augmented views of every clip. */
+async function finetune(
+  classifier: tf.LayersModel,
+  clips: PreparedClip[],
+  views: ClipViews[],
+  labels: number[],
+  representation: InputRepresentation,
+  epochs: number,
+  from: string,
+  seed: number,
+  progress: (epoch: number) => void,
+): Promise<void> {
+  if (!Number.isInteger(epochs) || epochs < 1) throw invalidArgument(`epochs must be a positive integer, got ${epochs}`);
+  setBackboneTrainable(classifier, from === 'all' ? true : { from });
+  classifier.compile({ optimizer: tf.train.adam(TRAINING.finetuneLearningRate), loss: 'binaryCrossentropy' });
+  const samples: { mel: () => Float32Array; y: number }[] = [];
+  clips.forEach((_, c) => [...views[c].windows, ...views[c].augmented].forEach((v) => samples.push({ mel: () => v.mel(), y: labels[c] })));
+  const rng = createRng(seed);
+  const batch = TRAINING.batchSize;
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const order = rng.shuffle(samples);
+    for (let i = 0; i < order.length; i += batch) {
+      const chunk = order.slice(i, i + batch);
+      const input = melToModelInput(chunk.map((s) => s.mel()), representation);
+      const x = tf.tensor4d(input.data, input.shape);
+      const y = tf.tensor2d(chunk.map((s) => s.y), [chunk.length, 1]);
+      await classifier.trainOnBatch(x, y);
+      x.dispose();
+      y.dispose();
+    }
+    progress(epoch);
+  }
+  setBackboneTrainable(classifier, false);
+}

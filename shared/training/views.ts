@@ -1,0 +1,81 @@
+/**
+ * What the head is trained and evaluated on: "views" of a clip, each a 3 s log-mel image.
+ * - window views: the clip's own sliding windows, exactly what `predict` sees (the first is the seed's fixed clip);
+ * - augmented views: a random 3 s crop (or offset padding for short clips), optionally a safe background mixed in at a
+ *   random SNR, optionally SpecAugment masks.
+ * Every random draw comes from a generator seeded by (seed, clip hash, view index), and the view's cache id names
+ * those inputs, so a view is the same whichever fold or run asks for it and its embedding can be cached.
+ */
+import { AUDIO, AUGMENT, WINDOW_SAMPLES, type AugmentConfig } from '../config.ts';
+import { analyseSamples, melEngine } from '../audio/index.ts';
+import type { Label } from '../types.ts';
+import { mixAtSnr, randomCrop, specAugment } from './augment.ts';
+import { createRng } from './random.ts';
+
+/** A decoded training clip: mono samples at AUDIO.sampleRate. */
+export interface PreparedClip {
+  path: string;
+  label: Label;
+  subclass?: string;
+  group: string;
+  /** sha256 of the clip's bytes: its identity in caches and data summaries. */
+  hash: string;
+  samples: Float32Array;
+  duration: number;
+}
+
+export interface View {
+  /** Cache id: unique for the inputs that determine this view's image. */
+  id: string;
+  /** Computes the log-mel dB image (only on a cache miss). */
+  mel(): Float32Array;
+}
+
+function seedOf(...parts: (string | number)[]): number {
+  // FNV-1a over the parts: a stable 32-bit seed from strings (hash prefixes) and numbers.
+  let h = 0x811c9dc5;
+  for (const ch of parts.join('|')) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return h;
+}
+
+/** The clip's sliding windows at the default hop, as `predict` analyses it. */
+export function windowViews(clip: PreparedClip): View[] {
+  const analysis = analyseSamples(clip.samples, AUDIO.sampleRate);
+  return analysis.windows.map((w, i) => ({ id: `w${i}`, mel: () => w.db }));
+}
+
+/**
+ * `count` augmented views. `backgrounds` are safe clips to mix under this one (the caller keeps them within the
+ * clip's own fold, so cross-validation never mixes test audio into training views).
+ */
+export function augmentedViews(
+  clip: PreparedClip,
+  count: number,
+  seed: number,
+  backgrounds: readonly PreparedClip[],
+  cfg: AugmentConfig = AUGMENT,
+): View[] {
+  const pool = backgrounds.filter((b) => b.hash !== clip.hash);
+  const views: View[] = [];
+  for (let k = 1; k <= count; k++) {
+    const rng = createRng(seedOf(seed, clip.hash, k));
+    const [cropRng, bgRng, maskRng] = [rng.fork(), rng.fork(), rng.fork()];
+    const mix = pool.length > 0 && rng.uniform() < cfg.mixProbability;
+    const background = mix ? bgRng.choice(pool) : undefined;
+    const snrDb = rng.uniform(cfg.snrDbMin, cfg.snrDbMax);
+    const masked = rng.uniform() < cfg.specAugmentProbability;
+    const id = `a${k}:${seed}:${background ? `${background.hash.slice(0, 16)}@${snrDb.toFixed(2)}` : '-'}:${masked ? 'm' : '-'}`;
+    views.push({
+      id,
+      mel: () => {
+        let y = randomCrop(clip.samples, WINDOW_SAMPLES, cropRng);
+        if (background) y = mixAtSnr(y, randomCrop(background.samples, WINDOW_SAMPLES, bgRng), snrDb);
+        const engine = melEngine();
+        const db = engine.db(y);
+        if (!masked) return db;
+        return specAugment(db, engine.nMels, db.length / engine.nMels, maskRng, cfg);
+      },
+    });
+  }
+  return views;
+}

@@ -1,0 +1,139 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { analyseSamples, encodeWav } from '../../shared/audio/index.ts';
+import { Detector } from '../../shared/inference/detector.ts';
+import { buildMobileNetV2 } from '../../shared/model/mobilenetv2.ts';
+import { foldBatchNorm } from '../../shared/model/fold.ts';
+import { MemoryEmbeddingCache } from '../../shared/training/embedding-cache.ts';
+import { trainModel, type BackboneSpec, type TrainResult } from '../../shared/training/trainer.ts';
+import type { LabeledClip } from '../../shared/types.ts';
+import { backgroundLike, RATE, screamLike, withEvent } from '../helpers/synth.ts';
+import { useWasm } from './model-helpers.ts';
+
+function dataset(n: number, seed: number): LabeledClip[] {
+  const clips: LabeledClip[] = [];
+  for (let i = 0; i < n; i++) {
+    const danger = i % 2 === 0;
+    const seconds = 2 + (i % 3);
+    const samples = danger ? screamLike(seconds, seed + i) : backgroundLike(seconds, seed + i);
+    clips.push({ path: `${danger ? 'danger' : 'safe'}/c${i}.wav`, label: danger ? 'danger' : 'safe', bytes: encodeWav(samples, RATE, { bitDepth: 16 }), subclass: danger ? 'tone' : 'noise' });
+  }
+  return clips;
+}
+
+/**
+ * A random-init MobileNetV2 whose activations neither vanish nor saturate: with BN's gamma at 1 a random net's
+ * features shrink to ~1e-10 by the last block; gamma 3 keeps them O(1), so the tests need no ImageNet weights.
+ */
+async function randomBackbone(folded: boolean): Promise<BackboneSpec> {
+  const built = buildMobileNetV2({ alpha: 0.35, inputShape: [null, null, 3], seed: 3 });
+  for (const layer of built.layers) {
+    if (layer.getClassName() !== 'BatchNormalization') continue;
+    const [gamma, ...rest] = layer.getWeights();
+    layer.setWeights([tf.fill(gamma.shape, 3), ...rest]);
+  }
+  return { model: folded ? await foldBatchNorm(built) : built, id: `random-3-${folded}`, alpha: 0.35, weightsSource: 'random', folded };
+}
+
+describe('trainModel (head mode) on synthetic separable clips', () => {
+  let result: TrainResult;
+  const cache = new MemoryEmbeddingCache();
+
+  beforeAll(async () => {
+    await useWasm();
+    result = await trainModel({
+      clips: dataset(40, 100),
+      backbone: await randomBackbone(true),
+      representation: 'grey128',
+      folds: 3,
+      augmentations: 2,
+      cache,
+      command: 'test',
+    });
+  });
+
+  it('separates them in cross-validation and stores a threshold chosen on out-of-fold predictions', () => {
+    expect(result.cv?.folds).toBe(3);
+    expect(result.cv!.pooled.rocAuc).toBeGreaterThanOrEqual(0.95);
+    expect(result.cv!.pooled.balancedAccuracy).toBeGreaterThanOrEqual(0.9);
+    expect(result.manifest.threshold).toBe(result.cv!.pooled.threshold);
+    expect(result.manifest.threshold).toBeGreaterThan(0);
+    expect(result.manifest.threshold).toBeLessThan(1);
+    expect(result.manifest.metrics.cv).toBeDefined();
+    expect(result.manifest.training?.data.counts).toEqual({ safe: 20, danger: 20 });
+    expect(result.manifest.backbone.folded).toBe(true);
+  });
+
+  it('reuses cached embeddings on a second run with the same data and seed', async () => {
+    const again = await trainModel({
+      clips: dataset(40, 100),
+      backbone: await randomBackbone(true),
+      representation: 'grey128',
+      folds: 3,
+      augmentations: 2,
+      cache,
+      command: 'test',
+    });
+    expect(again.embeddings.computed).toBe(0);
+    expect(again.manifest.threshold).toBeCloseTo(result.manifest.threshold, 6);
+  });
+
+  it('serves the artifact: fresh clips classified, and an event at 20 s of a 30 s recording found near 20 s', async () => {
+    const detector = await Detector.fromFiles(result.files);
+    const danger = await detector.predict(analyseSamples(screamLike(3, 999), RATE));
+    const safe = await detector.predict(analyseSamples(backgroundLike(3, 998), RATE));
+    expect(danger.class).toBe('danger');
+    expect(safe.class).toBe('safe');
+
+    // A quiet room (background at 1/5 of the training clips' level) with a 2 s scream-like call at 20 s.
+    const recording = withEvent(backgroundLike(30, 5).map((v) => v * 0.2), screamLike(2, 6), 20);
+    const prediction = await detector.predict(analyseSamples(recording, RATE));
+    expect(prediction.class).toBe('danger');
+    expect(prediction.windows.length).toBeGreaterThanOrEqual(28);
+    expect(prediction.events).toHaveLength(1);
+    const [event] = prediction.events;
+    expect(event.start).toBeGreaterThanOrEqual(16);
+    expect(event.start).toBeLessThanOrEqual(20.5);
+    expect(event.end).toBeGreaterThanOrEqual(21.5);
+    expect(event.end).toBeLessThanOrEqual(25.5);
+    detector.dispose();
+  });
+
+  it('refuses data with one class', async () => {
+    const onlySafe = dataset(6, 7).filter((c) => c.label === 'safe');
+    await expect(
+      trainModel({ clips: onlySafe, backbone: await randomBackbone(true), representation: 'grey128', folds: 0, augmentations: 0, cache, command: 'test' }),
+    ).rejects.toMatchObject({ code: 'TRAINING_DATA_INVALID' });
+  });
+});
+
+describe('trainModel (finetune mode)', () => {
+  it('runs a one-epoch smoke fine-tune of the top block and exports a folded, loadable model', async () => {
+    await useWasm();
+    const backbone = await randomBackbone(false);
+    const before = backbone.model.getLayer('block_16_project').getWeights()[0].dataSync().slice(0, 8);
+    const result = await trainModel({
+      clips: dataset(6, 300),
+      backbone,
+      representation: 'grey128',
+      mode: 'finetune',
+      epochs: 1,
+      finetuneFrom: 'block_16_expand',
+      folds: 0,
+      augmentations: 0,
+      cache: new MemoryEmbeddingCache(),
+      command: 'test',
+    });
+    expect(result.manifest.training?.mode).toBe('finetune');
+    expect(result.manifest.backbone.folded).toBe(true);
+    const detector = await Detector.fromFiles(result.files);
+    expect(detector.model.layers.some((l) => l.getClassName() === 'BatchNormalization')).toBe(false);
+    const p = await detector.probabilities([analyseSamples(screamLike(3, 1), RATE).windows[0].db]);
+    expect(p[0]).toBeGreaterThanOrEqual(0);
+    expect(p[0]).toBeLessThanOrEqual(1);
+    // The fine-tuned block changed (the shared backbone layers were trained in place).
+    const after = backbone.model.getLayer('block_16_project').getWeights()[0].dataSync().slice(0, 8);
+    expect(Array.from(after)).not.toEqual(Array.from(before));
+    detector.dispose();
+  });
+});
