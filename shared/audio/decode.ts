@@ -1,8 +1,11 @@
 /**
- * Bytes -> PCM with audio-decode (pure JS/WASM: works in Node and the browser), plus the validation it lacks: it
+ * Bytes -> PCM with audio-decode (pure JS/WASM: works in Node and the browser), plus the validation it lacks. WAV, the
+ * hot path, goes straight to audio-decode's own synchronous WAV codec (@audio/decode-wav): the umbrella re-imports
+ * its codec module on every call (a dynamic import, ~0.5 ms under a loader such as tsx). audio-decode
  * returns empty or partial audio for some truncated or damaged files without throwing, so every result is checked
  * against what the container declares (container.ts) and against basic invariants. All failures are AudioErrors.
  */
+import decodeWav from '@audio/decode-wav';
 import decode from 'audio-decode';
 import { AUDIO } from '../config.js';
 import { FORMAT_LABEL, inspectContainer, type ContainerReport } from './container.js';
@@ -46,14 +49,14 @@ function toBytes(input: Uint8Array | ArrayBuffer): Uint8Array {
  */
 function matchLibsndfileScaling(channels: Float32Array[], bits: number): void {
   const pos = 2 ** (bits - 1) - 1;
-  const neg = 2 ** (bits - 1);
-  // 8/16-bit codes are exactly recoverable from the float32 value: round back to the code, divide by 2^(bits-1).
-  const exact = bits <= 16;
-  const ratio = pos / neg;
+  const inv = 2 ** -(bits - 1); // exact: multiplying by it is exact division by 2^(bits-1)
   for (const ch of channels) {
-    for (let i = 0; i < ch.length; i++) {
-      const v = ch[i];
-      if (v > 0) ch[i] = exact ? Math.round(v * pos) / neg : v * ratio;
+    if (bits <= 16) {
+      // 8/16-bit codes are exactly recoverable from the float32 value: round back to the code, rescale.
+      for (let i = 0; i < ch.length; i++) if (ch[i] > 0) ch[i] = Math.round(ch[i] * pos) * inv;
+    } else {
+      const ratio = pos * inv;
+      for (let i = 0; i < ch.length; i++) if (ch[i] > 0) ch[i] *= ratio;
     }
   }
 }
@@ -99,7 +102,7 @@ export async function decodeAudio(input: Uint8Array | ArrayBuffer, options: Deco
 
   let decoded: { channelData: Float32Array[]; sampleRate: number };
   try {
-    decoded = await decode(bytes);
+    decoded = wav ? decodeWav(bytes) : await decode(bytes);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (!container && /unknown audio format|no decoder for/i.test(message)) {
@@ -124,8 +127,10 @@ export async function decodeAudio(input: Uint8Array | ArrayBuffer, options: Deco
     throw new AudioError('corrupt', `The ${what} declares an invalid sample rate (${sampleRate}).`);
   }
   const length = channels[0].length;
+  const integerPcm = wav !== undefined && wav.formatTag === 1 && [8, 16, 24, 32].includes(wav.bitsPerSample);
   for (const ch of channels) {
     if (ch.length !== length) throw new AudioError('corrupt', `The ${what} decoded to channels of different lengths.`);
+    if (integerPcm) continue; // integer codes cannot decode to NaN or infinity
     for (let i = 0; i < ch.length; i++) {
       if (!Number.isFinite(ch[i])) {
         throw new AudioError('corrupt', `The ${what} contains non-finite samples (NaN or infinity) at sample ${i}.`);
@@ -138,9 +143,7 @@ export async function decodeAudio(input: Uint8Array | ArrayBuffer, options: Deco
       `The ${what} declares ${container.declaredFrames} samples per channel but only ${length} decoded (damaged or cut off).`,
     );
   }
-  if (wav && wav.formatTag === 1 && [8, 16, 24, 32].includes(wav.bitsPerSample)) {
-    matchLibsndfileScaling(channels, wav.bitsPerSample);
-  }
+  if (integerPcm) matchLibsndfileScaling(channels, wav.bitsPerSample);
   const duration = length / sampleRate;
   checkDuration(duration, min, max, `The ${what}`);
   return { channels, sampleRate, duration };

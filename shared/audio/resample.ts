@@ -135,83 +135,125 @@ export function resample(x: Float32Array, fromRate: number, toRate: number, cfg:
 
   const { phases, taps, table, interpolated, halfBand } = getFilter(fromRate, toRate, cfg);
   const half = taps / 2;
-  // Zero-padded float64 copy: the inner loop then needs no bounds checks nor float32->float64 conversions.
-  const padded = new Float64Array(x.length + taps + 1);
-  padded.set(x, half - 1);
-
-  if (halfBand) {
-    // 2:1 decimation with the transition centred on the output Nyquist: a half-band filter, whose taps at even
-    // distances from the centre are zero. Output j sits exactly on input 2j; use the centre tap plus the odd taps,
-    // folded by symmetry (h(-t) = h(t)): a quarter of the multiplies of the generic loop.
-    const c0 = table[half - 1];
-    const n = halfBand.length;
-    for (let j = 0; j < outLength; j++) {
-      const c = 2 * j + half - 1;
-      let acc0 = c0 * padded[c];
-      let acc1 = 0;
-      let i = 0;
-      for (; i + 1 < n; i += 2) {
-        acc0 += halfBand[i] * (padded[c - 2 * i - 1] + padded[c + 2 * i + 1]);
-        acc1 += halfBand[i + 1] * (padded[c - 2 * i - 3] + padded[c + 2 * i + 3]);
-      }
-      if (i < n) acc0 += halfBand[i] * (padded[c - 2 * i - 1] + padded[c + 2 * i + 1]);
-      y[j] = acc0 + acc1;
-    }
-    return y;
+  const g = gcd(fromRate, toRate);
+  const up = toRate / g;
+  const down = fromRate / g;
+  // Output j sits at input time j * down / up. In "padded" coordinates (p = input index + half - 1) it needs
+  // padded[base .. base + taps) with base = floor(j * down / up). Outputs are made in blocks; each block's input span
+  // is copied into a float64 scratch with zeros outside the signal, so the inner loops need no bounds checks nor
+  // float32 -> float64 conversions, and memory stays small for long inputs.
+  const block = 4096;
+  const span = Math.ceil(((block - 1) * down) / up) + taps + 1;
+  const scratch = new Float64Array(span);
+  for (let j0 = 0; j0 < outLength; j0 += block) {
+    const j1 = Math.min(outLength, j0 + block);
+    const base0 = Math.floor((j0 * down) / up);
+    // scratch[k] = padded[base0 + k] = x[base0 + k - (half - 1)]
+    const first = base0 - (half - 1);
+    const count = Math.min(span, Math.floor(((j1 - 1) * down) / up) - base0 + taps);
+    const lo = Math.max(0, -first);
+    const hi = Math.min(count, x.length - first);
+    scratch.fill(0, 0, count);
+    if (hi > lo) scratch.set(x.subarray(first + lo, first + hi), lo);
+    if (halfBand) halfBandBlock(scratch, y, j0, j1, halfBand, table[half - 1], half);
+    else if (!interpolated) polyphaseBlock(scratch, y, j0, j1, table, taps, up, down, base0);
+    else interpolatedBlock(scratch, y, j0, j1, table, taps, phases, up, down, base0);
   }
+  return y;
+}
 
-  if (!interpolated) {
-    // Output j sits at input time j * down / up: integer part advances by whole input samples, phase by `down mod up`.
-    const g = gcd(fromRate, toRate);
-    const up = toRate / g;
-    const down = fromRate / g;
-    const stepInt = Math.floor(down / up);
-    const stepFrac = down % up;
-    let base = 0; // floor(t) in padded coordinates, minus (half - 1)
-    let phase = 0; // numerator of the fractional part, over `up`
-    for (let j = 0; j < outLength; j++) {
-      // Four accumulators break the add dependency chain (~25% faster than one); taps is a multiple of 4.
-      let r = phase * taps;
-      let b = base;
-      const rowEnd = r + taps;
-      let acc0 = 0;
-      let acc1 = 0;
-      let acc2 = 0;
-      let acc3 = 0;
-      while (r < rowEnd) {
-        acc0 += table[r] * padded[b];
-        acc1 += table[r + 1] * padded[b + 1];
-        acc2 += table[r + 2] * padded[b + 2];
-        acc3 += table[r + 3] * padded[b + 3];
-        r += 4;
-        b += 4;
-      }
-      y[j] = acc0 + acc1 + (acc2 + acc3);
-      base += stepInt;
-      phase += stepFrac;
-      if (phase >= up) {
-        phase -= up;
-        base += 1;
-      }
+/**
+ * 2:1 decimation with the transition centred on the output Nyquist: a half-band filter, whose taps at even distances
+ * from the centre are zero. Output j sits exactly on input 2j; use the centre tap plus the odd taps, folded by
+ * symmetry (h(-t) = h(t)): a quarter of the multiplies of the generic loop.
+ */
+function halfBandBlock(s: Float64Array, y: Float32Array, j0: number, j1: number, odd: Float64Array, centre: number, half: number): void {
+  const n = odd.length;
+  const pairs = n & ~1;
+  for (let j = j0; j < j1; j++) {
+    const c = 2 * (j - j0) + half - 1;
+    let acc0 = centre * s[c];
+    let acc1 = 0;
+    let l = c - 1; // walks left from the centre over odd distances
+    let r = c + 1; // and right
+    for (let i = 0; i < pairs; i += 2) {
+      acc0 += odd[i] * (s[l] + s[r]);
+      acc1 += odd[i + 1] * (s[l - 2] + s[r + 2]);
+      l -= 4;
+      r += 4;
     }
-    return y;
+    if (pairs < n) acc0 += odd[pairs] * (s[l] + s[r]);
+    y[j] = acc0 + acc1;
   }
+}
 
-  // Rare rates (reduced interpolation factor > MAX_EXACT_PHASES): blend the two nearest table rows.
-  const ratio = fromRate / toRate;
-  for (let j = 0; j < outLength; j++) {
-    const t = j * ratio;
-    const base = Math.floor(t);
-    const pos = (t - base) * phases;
+/** Exact polyphase: the integer part of the input time advances by whole samples, the phase by `down mod up`. */
+function polyphaseBlock(
+  s: Float64Array,
+  y: Float32Array,
+  j0: number,
+  j1: number,
+  table: Float64Array,
+  taps: number,
+  up: number,
+  down: number,
+  base0: number,
+): void {
+  const stepInt = Math.floor(down / up);
+  const stepFrac = down % up;
+  let base = Math.floor((j0 * down) / up) - base0;
+  let phase = (j0 * down) % up;
+  for (let j = j0; j < j1; j++) {
+    // Four accumulators break the add dependency chain (~25% faster than one); taps is a multiple of 4.
+    let r = phase * taps;
+    let b = base;
+    const rowEnd = r + taps;
+    let acc0 = 0;
+    let acc1 = 0;
+    let acc2 = 0;
+    let acc3 = 0;
+    while (r < rowEnd) {
+      acc0 += table[r] * s[b];
+      acc1 += table[r + 1] * s[b + 1];
+      acc2 += table[r + 2] * s[b + 2];
+      acc3 += table[r + 3] * s[b + 3];
+      r += 4;
+      b += 4;
+    }
+    y[j] = acc0 + acc1 + (acc2 + acc3);
+    base += stepInt;
+    phase += stepFrac;
+    if (phase >= up) {
+      phase -= up;
+      base += 1;
+    }
+  }
+}
+
+/** Rare rates (reduced interpolation factor > MAX_EXACT_PHASES): blend the two nearest table rows. */
+function interpolatedBlock(
+  s: Float64Array,
+  y: Float32Array,
+  j0: number,
+  j1: number,
+  table: Float64Array,
+  taps: number,
+  phases: number,
+  up: number,
+  down: number,
+  base0: number,
+): void {
+  for (let j = j0; j < j1; j++) {
+    // Integer arithmetic (exact in float64 here) so base agrees with the block's base0.
+    const base = Math.floor((j * down) / up);
+    const pos = (((j * down) % up) / up) * phases;
     const p = Math.min(phases - 1, Math.floor(pos));
     const a = pos - p;
     const r0 = p * taps;
     const r1 = r0 + taps;
+    const b = base - base0;
     let acc = 0;
-    for (let k = 0; k < taps; k++) {
-      acc += (table[r0 + k] + a * (table[r1 + k] - table[r0 + k])) * padded[base + k];
-    }
+    for (let k = 0; k < taps; k++) acc += (table[r0 + k] + a * (table[r1 + k] - table[r0 + k])) * s[b + k];
     y[j] = acc;
   }
-  return y;
 }
