@@ -6,7 +6,7 @@
  * typo fails at startup rather than at the first request.
  */
 import { join } from 'node:path';
-import { SERVICE } from '../shared/config.ts';
+import { API, SERVICE, TRAINING } from '../shared/config.ts';
 import { SentinelError } from '../shared/errors.ts';
 
 export interface EnvVarDoc {
@@ -84,6 +84,102 @@ export const ENV_VARS: readonly EnvVarDoc[] = Object.freeze([
     description: 'HMAC secret (>= 32 chars) for local presigned blob URLs; unset = random key kept in <data dir>/blobs/.signing-key.',
     default: '',
     example: '(32+ random characters)',
+  },
+  {
+    name: 'PORT',
+    description: 'Port of the local stack (`npm start`): API, /docs and the console on one URL.',
+    default: String(API.port),
+    example: '8788',
+  },
+  {
+    name: 'SENTINEL_HOST',
+    description: 'Interface the local stack listens on; 0.0.0.0 exposes it to the network (set SENTINEL_ADMIN_KEY then).',
+    default: API.host,
+    example: '0.0.0.0',
+  },
+  {
+    name: 'SENTINEL_ADMIN_KEY',
+    description: 'Bootstrap API key for admin routes (retrain, promote, rollback, exports); stored hashed in api_keys at startup. Unset locally = a random key is made once and kept in <data dir>/admin-key.',
+    default: '',
+    example: 'snt_(64 hex characters)',
+  },
+  {
+    name: 'SENTINEL_PREDICT_AUTH',
+    description: '`open` = /predict needs no key; `key` = /predict needs an API key like the admin routes.',
+    default: API.predictAuth,
+    example: 'key',
+  },
+  {
+    name: 'SENTINEL_CORS_ORIGINS',
+    description: 'Comma-separated browser origins allowed to call the API cross-origin; unset = none (same-origin console only).',
+    default: '',
+    example: 'https://sentinel.example.org,http://127.0.0.1:5173',
+  },
+  {
+    name: 'SENTINEL_MAX_AUDIO_BYTES',
+    description: 'Largest audio file accepted by /predict and /uploads (purpose audio), bytes; larger = 413.',
+    default: String(API.maxAudioBytes),
+    example: '10485760',
+  },
+  {
+    name: 'SENTINEL_MAX_DATASET_BYTES',
+    description: 'Largest training zip accepted by /retrain, /continue-training and /uploads (purpose dataset), bytes; larger = 413.',
+    default: String(API.maxDatasetBytes),
+    example: '104857600',
+  },
+  {
+    name: 'SENTINEL_MODEL_RECHECK_SECONDS',
+    description: 'How often, at most, a serving process re-reads the `current` model alias, seconds.',
+    default: String(API.modelRecheckSeconds),
+    example: '5',
+  },
+  {
+    name: 'SENTINEL_DEFAULT_MODEL_DIR',
+    description: 'Model folder registered as `current` on the first start of an empty deployment (model.json, weights.bin, sentinel.json).',
+    default: 'models/default',
+    example: '/opt/sentinel/models/default',
+  },
+  {
+    name: 'SENTINEL_WORKER',
+    description: 'Local stack: run the retraining worker loop in the same process (`false` = API only, e.g. a second stack on the same data).',
+    default: 'true',
+    example: 'false',
+  },
+  {
+    name: 'SENTINEL_INFERENCE_PROCESSES',
+    description: 'Local stack: API processes sharing the port (node:cluster), one wasm inference thread each; the worker runs in the first.',
+    default: '1',
+    example: '2',
+  },
+  {
+    name: 'SENTINEL_TRAIN_FOLDS',
+    description: 'Worker: cross-validation folds per retrain (0 = none, threshold from an inner split). Small values for tests and slow machines.',
+    default: String(TRAINING.folds),
+    example: '0',
+  },
+  {
+    name: 'SENTINEL_TRAIN_AUGMENTATIONS',
+    description: 'Worker: augmented views per clip per retrain.',
+    default: String(TRAINING.augmentations),
+    example: '0',
+  },
+  {
+    name: 'SENTINEL_TRAIN_EPOCHS',
+    description: 'Worker: upper bound on head epochs per retrain (early stopping usually ends sooner).',
+    default: String(TRAINING.maxEpochs),
+    example: '10',
+  },
+  {
+    name: 'SENTINEL_TF_BACKEND',
+    description: 'Force a tfjs backend (node-gpu, node, wasm, webgl, cpu); unset = fastest installed (wasm here, tfjs-node-gpu in the GPU worker image).',
+    default: '',
+    example: 'wasm',
+  },
+  {
+    name: 'LOG_LEVEL',
+    description: 'pino log level of the API, worker and local stack.',
+    default: 'info',
+    example: 'debug',
   },
   {
     name: 'TEST_DATABASE_URL',
@@ -182,4 +278,90 @@ export function readServiceEnv(env: Env = process.env): ServiceEnv {
     if (value !== undefined) (out as unknown as Record<string, unknown>)[key] = value;
   }
   return out;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = text(env, name);
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new SentinelError('CONFIG', `${name} must be an integer from ${min} to ${max} (got "${value}").`, { name });
+  }
+  return n;
+}
+
+/** The HTTP API's settings (functions/): auth, CORS, limits, model refresh. */
+export interface ApiEnv {
+  port: number;
+  host: string;
+  /** Plain bootstrap key (hashed into api_keys at startup), when configured. */
+  adminKey?: string;
+  predictAuth: 'open' | 'key';
+  corsOrigins: string[];
+  maxAudioBytes: number;
+  maxDatasetBytes: number;
+  modelRecheckSeconds: number;
+  defaultModelDir: string;
+  logLevel: string;
+}
+
+export function readApiEnv(env: Env = process.env): ApiEnv {
+  const predictAuth = text(env, 'SENTINEL_PREDICT_AUTH') ?? API.predictAuth;
+  if (predictAuth !== 'open' && predictAuth !== 'key') {
+    throw new SentinelError('CONFIG', `SENTINEL_PREDICT_AUTH must be open or key (got "${predictAuth}").`);
+  }
+  const corsOrigins = (text(env, 'SENTINEL_CORS_ORIGINS') ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of corsOrigins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    // An origin is scheme://host[:port] exactly: no path, no trailing slash (the browser's Origin header never has one).
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== origin) {
+      throw new SentinelError('CONFIG', `SENTINEL_CORS_ORIGINS entry "${origin}" is not an origin like https://example.org.`);
+    }
+  }
+  const adminKey = text(env, 'SENTINEL_ADMIN_KEY');
+  if (adminKey !== undefined && adminKey.length < 24) {
+    throw new SentinelError('CONFIG', 'SENTINEL_ADMIN_KEY must be at least 24 characters.');
+  }
+  const out: ApiEnv = {
+    port: int(env, 'PORT', API.port, 0, 65535),
+    host: text(env, 'SENTINEL_HOST') ?? API.host,
+    predictAuth,
+    corsOrigins,
+    maxAudioBytes: int(env, 'SENTINEL_MAX_AUDIO_BYTES', API.maxAudioBytes, 1, 2 ** 31 - 1),
+    maxDatasetBytes: int(env, 'SENTINEL_MAX_DATASET_BYTES', API.maxDatasetBytes, 1, 2 ** 31 - 1),
+    modelRecheckSeconds: int(env, 'SENTINEL_MODEL_RECHECK_SECONDS', API.modelRecheckSeconds, 0, 86_400),
+    defaultModelDir: text(env, 'SENTINEL_DEFAULT_MODEL_DIR') ?? 'models/default',
+    logLevel: text(env, 'LOG_LEVEL') ?? 'info',
+  };
+  if (adminKey !== undefined) out.adminKey = adminKey;
+  return out;
+}
+
+/** The retraining worker's settings (worker/ and the local stack's in-process loop). */
+export interface WorkerEnv {
+  /** Local stack: run the worker loop in-process. */
+  inProcess: boolean;
+  /** Local stack: API processes (node:cluster). */
+  inferenceProcesses: number;
+  folds: number;
+  augmentations: number;
+  epochs: number;
+}
+
+export function readWorkerEnv(env: Env = process.env): WorkerEnv {
+  return {
+    inProcess: bool(env, 'SENTINEL_WORKER', true),
+    inferenceProcesses: int(env, 'SENTINEL_INFERENCE_PROCESSES', 1, 1, 64),
+    folds: int(env, 'SENTINEL_TRAIN_FOLDS', TRAINING.folds, 0, 20),
+    augmentations: int(env, 'SENTINEL_TRAIN_AUGMENTATIONS', TRAINING.augmentations, 0, 50),
+    epochs: int(env, 'SENTINEL_TRAIN_EPOCHS', TRAINING.maxEpochs, 1, 10_000),
+  };
 }

@@ -212,3 +212,53 @@ export const TRAINING = Object.freeze({
   /** How the decision threshold is chosen on out-of-fold predictions: balances misses and false alarms. */
   thresholdRule: 'maxBalancedAccuracy' as const,
 });
+
+/**
+ * HTTP API (functions/): limits and serving knobs. Env vars read in adapters/env.ts (readApiEnv) override the
+ * deploy-specific ones (port, auth, CORS, limits).
+ */
+export const API = Object.freeze({
+  /** Local stack port: one above the common 8786 dev ports, and the README's URL. */
+  port: 8787,
+  /** Local stack listens on loopback only unless told otherwise: admin keys are the only guard of the routes. */
+  host: '127.0.0.1',
+  /** Largest audio file in a request body, bytes. 64 MiB holds 10 min (AUDIO.maxDurationSeconds) of 16-bit 48 kHz
+   *  mono WAV (58 MB); bigger or cloud-bound files go through POST /uploads (Lambda's request limit is ~6 MB). */
+  maxAudioBytes: 64 * 1024 ** 2,
+  /** Largest training zip in a request body or a presigned upload, bytes: a few thousand clips compressed. */
+  maxDatasetBytes: 512 * 1024 ** 2,
+  /** /predict open to anyone ('open') or only with an API key ('key'). Open: the console's main use needs no login. */
+  predictAuth: 'open' as 'open' | 'key',
+  /** Browser origins allowed by CORS besides the API's own; none by default (the console is served same-origin). */
+  corsOrigins: [] as readonly string[],
+  /** The `current` alias is re-read at most this often, seconds: a promotion reaches every Lambda container within
+   *  30 s while an idle container costs one tiny query per 30 s. */
+  modelRecheckSeconds: 30,
+  /** Micro-batching of /predict windows: wasm runs a batch of 8 no slower per window than 1 (tests/bench/cases/model.ts),
+   *  and 2 ms of waiting is small against a ~20 ms model call while letting concurrent requests share one call. */
+  batch: Object.freeze({ maxBatch: 8, maxWaitMs: 2 }),
+  /** Stored prediction keeps the top windows by probability, not all 600 of a 10-minute file. */
+  storedTopWindows: 10,
+  /** GET /stats looks back this many days for per-day counts and the confidence histogram. */
+  statsDays: 30,
+  /** API keys are random 32 bytes as hex; the prefix makes a leaked key recognisable in logs and scanners. */
+  apiKeyPrefix: 'snt_',
+});
+
+/** Retraining worker (worker/): how a job is run, retried and gated. */
+export const WORKER = Object.freeze({
+  /** While training, visibility is extended and the session heartbeat refreshed this often, seconds: 10 chances per
+   *  SERVICE.queue.visibilitySeconds (300 s) before SQS would redeliver, and well inside the 120 s staleness. */
+  heartbeatSeconds: 30,
+  /** A failed attempt's job becomes receivable again after this many seconds (transient errors get a moment). */
+  retryDelaySeconds: 10,
+  /** Promotion gate: candidate and current model are scored on the same held-out clips of the job's data. */
+  gate: Object.freeze({
+    /** Balanced accuracy weighs misses and false alarms alike whatever the class balance of the held-out clips. */
+    metric: 'balancedAccuracy' as const,
+    /** Promote when candidate >= current + minDelta: 0 means "at least as good", as the issue asks. */
+    minDelta: 0,
+    /** Share of the job's clip groups held out from training for the gate (the candidate never sees them). */
+    validationFraction: 0.2,
+  }),
+});

@@ -2,13 +2,14 @@
  * The Repository port (shared/ports/repository.ts) on kysely. Same SQL on PGlite and Postgres/Neon:
  * only portable Postgres (no extensions), counts cast to int (int8 differs per driver), jsonb written as text.
  */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import { SERVICE } from '../../shared/config.ts';
 import { SentinelError } from '../../shared/errors.ts';
 import type {
   DatabaseSchema,
   EpochMetrics,
   ModelStatus,
+  SessionProgress,
   SessionStatus,
   TrainingSession,
 } from '../../shared/ports/db-schema.ts';
@@ -222,8 +223,15 @@ export class KyselyRepository implements Repository {
       .where('attempts', '=', attempt);
   }
 
-  async heartbeat(id: string, attempt: number) {
-    const row = await this.ownedRun(id, attempt).set({ heartbeat_at: sql`now()` }).returning('id').executeTakeFirst();
+  async heartbeat(id: string, attempt: number, progress?: SessionProgress) {
+    const set: { heartbeat_at: RawBuilder<Date>; progress?: string } = { heartbeat_at: sql<Date>`now()` };
+    if (progress !== undefined) {
+      requireText('progress.phase', progress?.phase, 100);
+      requireNumber('progress.done', progress.done, 0, Number.MAX_SAFE_INTEGER);
+      requireNumber('progress.total', progress.total, 0, Number.MAX_SAFE_INTEGER);
+      set.progress = toJson(progress);
+    }
+    const row = await this.ownedRun(id, attempt).set(set).returning('id').executeTakeFirst();
     return row !== undefined;
   }
 

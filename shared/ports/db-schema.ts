@@ -81,6 +81,16 @@ export interface TrainingSessionsTable {
   heartbeat_at: NullableTimestamp;
   finished_at: NullableTimestamp;
   error: string | null;
+  /** Live progress of the current run (migration 002), refreshed with the heartbeat; null before the first report. */
+  progress: NullableJsonb<SessionProgress>;
+}
+
+/** Where a running session is: the training phase and how much of it is done (`done` of `total` units). */
+export interface SessionProgress {
+  phase: string;
+  done: number;
+  total: number;
+  detail?: string;
 }
 
 export interface ModelsTable {

@@ -26,6 +26,7 @@ import type {
   Model,
   ModelStatus,
   PredictionRecord,
+  SessionProgress,
   SessionStatus,
   TrainingSession,
   Upload,
@@ -121,8 +122,8 @@ export interface Repository {
    * `staleAfterSeconds` (default SERVICE.db.staleHeartbeatSeconds). Sets running, attempts + 1, heartbeat.
    */
   markRunning(id: string, options?: { staleAfterSeconds?: number }): Promise<ClaimResult>;
-  /** Refresh the run's heartbeat; false when the run lost the session (re-claimed, cancelled, finished). */
-  heartbeat(id: string, attempt: number): Promise<boolean>;
+  /** Refresh the run's heartbeat (and its progress, when given); false when the run lost the session (re-claimed, cancelled, finished). */
+  heartbeat(id: string, attempt: number, progress?: SessionProgress): Promise<boolean>;
   appendEpochMetrics(id: string, attempt: number, metrics: EpochMetrics): Promise<boolean>;
   markSucceeded(
     id: string,

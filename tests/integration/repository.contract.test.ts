@@ -73,7 +73,7 @@ describe.each(VARIANTS)('Repository contract: %s', (_name, variant) => {
 
   test('migrations: all applied once, re-running is a no-op', async () => {
     const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(database.db);
-    expect(applied.rows.map((r) => r.name)).toEqual(['001_initial']);
+    expect(applied.rows.map((r) => r.name)).toEqual(['001_initial', '002_session_progress']);
     expect(await migrateToLatest(database.db)).toEqual([]);
   });
 
@@ -120,6 +120,10 @@ describe.each(VARIANTS)('Repository contract: %s', (_name, variant) => {
       expect(dup).toMatchObject({ claimed: false, session: { status: 'running', attempts: 1 } });
 
       expect(await repo.heartbeat(s.id, 1)).toBe(true);
+      expect((await repo.getSession(s.id))!.progress).toBeNull();
+      expect(await repo.heartbeat(s.id, 1, { phase: 'embed', done: 3, total: 10 })).toBe(true);
+      expect((await repo.getSession(s.id))!.progress).toEqual({ phase: 'embed', done: 3, total: 10 });
+      await expect(repo.heartbeat(s.id, 1, { phase: '', done: 0, total: 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
       expect(await repo.appendEpochMetrics(s.id, 1, { epoch: 1, loss: 0.7, accuracy: 0.6 })).toBe(true);
       expect(await repo.appendEpochMetrics(s.id, 1, { epoch: 2, loss: 0.5, accuracy: 0.8 })).toBe(true);
 
