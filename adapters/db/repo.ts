@@ -12,6 +12,7 @@ import type {
   SessionProgress,
   SessionStatus,
   TrainingSession,
+  UploadStatus,
 } from '../../shared/ports/db-schema.ts';
 import { MODEL_STATUSES, SESSION_STATUSES, UPLOAD_STATUSES } from '../../shared/ports/db-schema.ts';
 import type {
@@ -151,6 +152,12 @@ export class KyselyRepository implements Repository {
     if (patch.error !== undefined) set.error = patch.error;
     if (Object.keys(set).length === 0) return this.getUpload(id);
     return (await this.db.updateTable('uploads').set(set).where('id', '=', id).returningAll().executeTakeFirst()) ?? null;
+  }
+
+  async listUploads(options: { status?: UploadStatus; limit?: number } = {}) {
+    let query = this.db.selectFrom('uploads').selectAll();
+    if (options.status !== undefined) query = query.where('status', '=', requireOneOf('status', options.status, UPLOAD_STATUSES));
+    return query.orderBy('created_at', 'desc').orderBy('id').limit(limitOf(options.limit)).execute();
   }
 
   // ---- Training sessions ----
@@ -406,9 +413,10 @@ export class KyselyRepository implements Repository {
     return (await this.db.selectFrom('predictions').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
   }
 
-  async listPredictions(options: { limit?: number; before?: Date } = {}) {
+  async listPredictions(options: { limit?: number; before?: Date; withFeedback?: boolean } = {}) {
     let query = this.db.selectFrom('predictions').selectAll();
     if (options.before) query = query.where('created_at', '<', options.before);
+    if (options.withFeedback) query = query.where('feedback_label', 'is not', null);
     return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limitOf(options.limit)).execute();
   }
 

@@ -112,6 +112,8 @@ export interface Repository {
   createUpload(input: CreateUploadInput): Promise<Upload>;
   getUpload(id: string): Promise<Upload | null>;
   updateUpload(id: string, patch: UpdateUploadInput): Promise<Upload | null>;
+  /** Newest first. */
+  listUploads(options?: { status?: UploadStatus; limit?: number }): Promise<Upload[]>;
 
   // Training sessions
   createSession(input: CreateSessionInput): Promise<TrainingSession>;
@@ -152,7 +154,7 @@ export interface Repository {
   recordPrediction(input: RecordPredictionInput): Promise<PredictionRecord>;
   getPrediction(id: string): Promise<PredictionRecord | null>;
   /** Newest first. */
-  listPredictions(options?: { limit?: number; before?: Date }): Promise<PredictionRecord[]>;
+  listPredictions(options?: { limit?: number; before?: Date; withFeedback?: boolean }): Promise<PredictionRecord[]>;
   setFeedback(id: string, label: Label): Promise<PredictionRecord | null>;
   /** Predictions per UTC day and class, ascending by day then class; days without predictions are absent. */
   predictionsPerClassPerDay(range?: TimeRange): Promise<ClassDayCount[]>;

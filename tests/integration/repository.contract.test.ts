@@ -102,6 +102,18 @@ describe.each(VARIANTS)('Repository contract: %s', (_name, variant) => {
       );
       await expectCode(repo.updateUpload('x', { status: 'done' as never }), 'INVALID_ARGUMENT');
     });
+
+    test('listUploads: newest first, filtered by status', async () => {
+      const a = await repo.createUpload({ object_key: `uploads/${uid('la')}`, filename: 'a', bytes: 1, status: 'ready' });
+      const b = await repo.createUpload({ object_key: `uploads/${uid('lb')}`, filename: 'b', bytes: 1, status: 'failed' });
+      const ready = await repo.listUploads({ status: 'ready', limit: 1000 });
+      expect(ready.map((u) => u.id)).toContain(a.id);
+      expect(ready.map((u) => u.id)).not.toContain(b.id);
+      expect(ready.every((u) => u.status === 'ready')).toBe(true);
+      const all = await repo.listUploads({ limit: 1000 });
+      expect(all.map((u) => u.id)).toEqual(expect.arrayContaining([a.id, b.id]));
+      await expectCode(repo.listUploads({ status: 'done' as never }), 'INVALID_ARGUMENT');
+    });
   });
 
   describe('training sessions', () => {
@@ -289,6 +301,11 @@ describe.each(VARIANTS)('Repository contract: %s', (_name, variant) => {
       expect(fb!.feedback_at).toBeInstanceOf(Date);
       expect(await repo.getPrediction(p.id)).toEqual(fb);
       expect((await repo.listPredictions({ limit: 5 }))[0]!.id).toBe(p.id);
+      const unlabelled = await repo.recordPrediction({ model_version: 'v1', duration_seconds: 1, windows: [], probability: 0.1, class: 'safe' });
+      const withFeedback = await repo.listPredictions({ withFeedback: true, limit: 1000 });
+      expect(withFeedback.map((r) => r.id)).toContain(p.id);
+      expect(withFeedback.map((r) => r.id)).not.toContain(unlabelled.id);
+      expect(withFeedback.every((r) => r.feedback_label !== null)).toBe(true);
       expect(await repo.setFeedback('nope', 'safe')).toBeNull();
       await expectCode(repo.setFeedback(p.id, 'maybe' as never), 'INVALID_ARGUMENT');
       await expectCode(
