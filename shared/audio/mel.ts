@@ -111,6 +111,9 @@ export function denseFilterbank(fb: MelFilterbank): Float32Array {
   return out;
 }
 
+/** 10 / ln(10): power ratio in dB per unit of natural log. */
+const DB_PER_NEPER = 10 / Math.LN10;
+
 /**
  * librosa.power_to_db(S, ref=np.max, amin, top_db): 10*log10(max(amin, S)) - 10*log10(max(amin, max(S))), floored
  * at (max - top_db). Writes into `out` (may be S itself) and returns it.
@@ -124,18 +127,19 @@ export function powerToDb(
   const topDb = opts.topDb ?? MEL.topDb;
   let ref = 0;
   for (let i = 0; i < S.length; i++) if (S[i] > ref) ref = S[i];
-  const refDb = 10 * Math.log10(Math.max(amin, ref));
+  // 10 log10(x) as (10 / ln 10) ln(x): Math.log is ~30% faster than Math.log10 in V8, same result to ~1 ulp.
+  const refDb = DB_PER_NEPER * Math.log(Math.max(amin, ref));
   // The largest value maps to exactly 0 dB (same expression as refDb), so the floor is -topDb. Values clearly below
   // it in the power domain skip the logarithm (most of a typical spectrogram); the margin keeps borderline values on
   // the exact path.
-  const floor = 10 * Math.log10(Math.max(amin, ref)) - refDb - topDb;
+  const floor = DB_PER_NEPER * Math.log(Math.max(amin, ref)) - refDb - topDb;
   const skipBelow = 10 ** ((refDb + floor) / 10) * (1 - 1e-6);
   for (let i = 0; i < S.length; i++) {
     const s = S[i] > amin ? S[i] : amin;
     if (s < skipBelow) {
       out[i] = floor;
     } else {
-      const v = 10 * Math.log10(s) - refDb;
+      const v = DB_PER_NEPER * Math.log(s) - refDb;
       out[i] = v < floor ? floor : v;
     }
   }
@@ -326,8 +330,18 @@ export class MelSpectrogram {
     const win = this.window;
     const i0 = Math.max(0, lo - first);
     const i1 = Math.max(i0, Math.min(n, hi - first));
-    if (i0 > 0 || i1 < n) frame.fill(0);
-    for (let i = i0; i < i1; i++) frame[i] = x[first + i] * win[i];
+    if (i0 > 0 || i1 < n) {
+      frame.fill(0);
+      for (let i = i0; i < i1; i++) frame[i] = x[first + i] * win[i];
+    } else {
+      // Interior frame (the common case): unrolled by 4 (nFft is a power of two >= 4).
+      for (let i = 0; i < n; i += 4) {
+        frame[i] = x[first + i] * win[i];
+        frame[i + 1] = x[first + i + 1] * win[i + 1];
+        frame[i + 2] = x[first + i + 2] * win[i + 2];
+        frame[i + 3] = x[first + i + 3] * win[i + 3];
+      }
+    }
     // The interleaved [re, im] input of the half-size complex FFT is exactly the frame: z[k] = f[2k] + i f[2k+1].
     const Z = this.spectrumBuf;
     this.fftPlan.transform(Z, frame);
@@ -335,12 +349,15 @@ export class MelSpectrogram {
     const cos = this.cosTable;
     const sin = this.sinTable;
     // Split: X[k] = E[k] + W^k O[k], E = (Z[k] + conj Z[h-k]) / 2, O = -i (Z[k] - conj Z[h-k]) / 2, W = e^{-2 pi i/n}.
+    // The same E and O give the mirror bin: X[h-k] = conj(E - W^k O), so one pass over k <= h/2 yields both bins;
+    // below h - bins only X[k] is needed.
     const z0r = Z[0];
     const z0i = Z[1];
     P[0] = (z0r + z0i) * (z0r + z0i);
     P[h] = (z0r - z0i) * (z0r - z0i);
-    const kEnd = Math.min(h, bins);
-    for (let k = 1; k < kEnd; k++) {
+    const last = Math.min(h - 1, bins - 1); // highest bin needed
+    const pairFrom = h - last; // from here on, k and h - k are both needed
+    for (let k = 1; k <= h >> 1; k++) {
       const a = Z[2 * k];
       const b = Z[2 * k + 1];
       const c = Z[2 * (h - k)];
@@ -351,9 +368,10 @@ export class MelSpectrogram {
       const oi = -0.5 * (a - c);
       const wr = cos[k];
       const wi = -sin[k];
-      const xr = er + wr * or - wi * oi;
-      const xi = ei + wr * oi + wi * or;
-      P[k] = xr * xr + xi * xi;
+      const tr = wr * or - wi * oi; // W^k O
+      const ti = wr * oi + wi * or;
+      P[k] = (er + tr) * (er + tr) + (ei + ti) * (ei + ti);
+      if (k >= pairFrom) P[h - k] = (er - tr) * (er - tr) + (ei - ti) * (ei - ti);
     }
   }
 }
