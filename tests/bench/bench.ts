@@ -6,6 +6,8 @@
  *   --json                 print one JSON object (machine info + per-case results) instead of a table
  * Each case: warm-up (5 runs and >= 300 ms, lets V8 optimise), then timed runs; reports the median per item, with
  * min and p90. The machine may be shared: compare medians across a couple of runs.
+ * The npm script loads tsx with --import tsx/esm (ESM hooks only, like bin/sentinel.mjs): with plain --import tsx,
+ * CommonJS dependencies such as fft.js go through tsx's CJS hook and measured ~25% slower.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
