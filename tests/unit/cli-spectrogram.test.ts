@@ -27,7 +27,8 @@ describe('sentinel CLI', () => {
   it('--help lists the commands; an unknown command exits 2 with a message', async () => {
     const help = await sentinel('--help');
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/commands:\n\s+spectrogram\s+Log-mel/);
+    expect(help.stdout).toMatch(/^commands:$/m);
+    expect(help.stdout).toMatch(/^\s+spectrogram\s+Log-mel/m);
     const unknown = await sentinel('frobnicate');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command "frobnicate"/);
