@@ -1,17 +1,18 @@
-/** `sentinel spectrogram <file> [--json]`: the log-mel spectrogram of a file's first 3 s window (the model's input). */
+/** `sentinel spectrogram <file> [--json]`: the log-mel spectrogram of a file's first window (the model's input). */
 import { readFile } from 'node:fs/promises';
+import { AUDIO, MEL } from '../../shared/config.ts';
 import { analyse } from '../../shared/audio/index.ts';
 import { SentinelError } from '../../shared/errors.ts';
 import type { Command } from '../command.ts';
 
 export const spectrogramCommand: Command = {
   name: 'spectrogram',
-  summary: 'Log-mel spectrogram (dB) of the first 3 s of an audio file',
+  summary: `Log-mel spectrogram (dB) of the first ${AUDIO.windowSeconds} s of an audio file`,
   usage: [
     'sentinel spectrogram <file> [--json]',
     '',
-    'Decodes the file (wav, mp3, flac, ogg, opus, webm, m4a), resamples to 22050 Hz and prints the 128-band',
-    'log-mel spectrogram of its first 3 s window exactly as the model sees it.',
+    `Decodes the file (wav, mp3, flac, ogg, opus, webm, m4a), resamples to ${AUDIO.sampleRate} Hz and prints the`,
+    `${MEL.nMels}-band log-mel spectrogram of its first ${AUDIO.windowSeconds} s window exactly as the model sees it.`,
     '  --json   print {"sampleRate","nMels","frames","db"} with db row-major [mel][frame]',
   ].join('\n'),
   options: { json: { type: 'boolean', default: false } },
@@ -37,7 +38,7 @@ export const spectrogramCommand: Command = {
       [
         `file:        ${file}`,
         `source:      ${result.sourceSampleRate} Hz, ${result.duration.toFixed(3)} s`,
-        `spectrogram: ${result.nMels} mel bands x ${result.frames} frames at ${result.sampleRate} Hz (first ${Math.min(3, result.duration).toFixed(3)} s)`,
+        `spectrogram: ${result.nMels} mel bands x ${result.frames} frames at ${result.sampleRate} Hz (first ${Math.min(AUDIO.windowSeconds, result.duration).toFixed(3)} s)`,
         `dB range:    ${lo.toFixed(2)} .. ${hi.toFixed(2)}`,
         '(use --json for the values)',
       ].join('\n') + '\n',
