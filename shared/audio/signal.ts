@@ -76,12 +76,18 @@ export function windowGeometry(sampleRate: number, options: WindowOptions = {}):
 }
 
 /**
- * Window start offsets (samples) covering a signal of `length` samples: one window if the signal is no longer than a
- * window, else starts every hop until a window reaches the end (the last may run past it and is zero-padded).
+ * Window start offsets (samples) covering a signal of `length` samples: one window (zero-padded) if the signal is no
+ * longer than a window, else starts every hop, and a last window aligned to the signal's end so the tail is analysed
+ * without artificial silence (a window that is mostly padding looks like "sound, then nothing" to a model trained on
+ * whole clips, and power_to_db(ref=max) stretches what is left: measured to raise false alarms on 3-4 s clips).
  */
 export function windowStarts(length: number, windowLength: number, hopLength: number): number[] {
-  const count = 1 + Math.max(0, Math.ceil((length - windowLength) / hopLength));
-  return Array.from({ length: count }, (_, i) => i * hopLength);
+  if (length <= windowLength) return [0];
+  const starts: number[] = [];
+  for (let s = 0; s + windowLength < length; s += hopLength) starts.push(s);
+  const last = length - windowLength;
+  if (starts[starts.length - 1] !== last) starts.push(last);
+  return starts;
 }
 
 /** Sliding analysis windows over a whole recording, so a 60 s recording is analysed whole. */

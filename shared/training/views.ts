@@ -41,7 +41,8 @@ function seedOf(...parts: (string | number)[]): number {
 /** The clip's sliding windows at the default hop, as `predict` analyses it. */
 export function windowViews(clip: PreparedClip): View[] {
   const analysis = analyseSamples(clip.samples, AUDIO.sampleRate);
-  return analysis.windows.map((w, i) => ({ id: `w${i}`, mel: () => w.db }));
+  // The id names the window's position, so a change of windowing policy never serves a stale cached embedding.
+  return analysis.windows.map((w) => ({ id: `w@${Math.round(w.start * AUDIO.sampleRate)}`, mel: () => w.db }));
 }
 
 /**

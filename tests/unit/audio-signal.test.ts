@@ -72,14 +72,15 @@ describe('slidingWindows', () => {
     expect(w[10].samples[0]).toBe(10 * rate);
   });
 
-  it('zero-pads a last partial window; its end is the recording end', () => {
-    const x = new Float32Array(60.5 * rate).fill(1);
+  it('aligns the last window to the recording end instead of padding it with silence', () => {
+    const x = Float32Array.from({ length: 60.5 * rate }, (_, i) => i);
     const w = slidingWindows(x, rate, { windowSeconds: 3, hopSeconds: 1 });
     expect(w).toHaveLength(59);
     const last = w[58];
-    expect([last.start, last.end]).toEqual([58, 60.5]);
-    expect(last.samples[2499]).toBe(1);
-    expect(last.samples[2500]).toBe(0);
+    expect([last.start, last.end]).toEqual([57.5, 60.5]);
+    expect(last.samples[0]).toBe(57500);
+    expect(last.samples[2999]).toBe(60499);
+    expect(w[57].start).toBe(57);
   });
 
   it('gives one zero-padded window for a recording shorter than a window', () => {
@@ -165,8 +166,9 @@ describe('analyseSamples window layout', () => {
     const x = tone(rate, 60, [[0.3, 440], [0.1, 2500]]);
     for (let i = 0; i < x.length; i += 9973) x[i] += 0.5; // clicks: windows differ from one another
     const result = analyseSamples(x, rate);
-    // Hop 1 s rounded to the STFT grid: 22016 samples; 1 + ceil((1323000 - 66150) / 22016) windows.
+    // Hop 1 s rounded to the STFT grid: 22016 samples; 58 windows every hop, then one aligned to the end.
     expect(result.windows).toHaveLength(59);
+    expect(result.windows[58].start).toBeCloseTo(57, 12);
     expect(result.windows[1].start).toBeCloseTo(22016 / 22050, 12);
     expect(result.windows[58].end).toBe(60);
     expect(result.duration).toBe(60);
@@ -174,15 +176,15 @@ describe('analyseSamples window layout', () => {
     const mel = melEngine();
     expect(result.windows[0].db).toEqual(mel.db(fixedClip(x, rate)));
     const y = resample(x, rate, 22050);
-    for (const k of [1, 30, 58]) {
-      const start = k * 22016;
+    for (const k of [1, 30, 57, 58]) {
+      const start = k === 58 ? y.length - WINDOW_SAMPLES : k * 22016;
       expect(result.windows[k].db).toEqual(mel.db(fixLength(y.subarray(start), WINDOW_SAMPLES)));
     }
   });
 
   it('stops after maxWindows and rejects a bad value', async () => {
     const wav = encodeWav(tone(22050, 10, [[0.3, 440]]), 22050, { bitDepth: 16 });
-    expect((await analyse(wav)).windows).toHaveLength(9); // 1 + ceil((220500 - 66150) / 22016)
+    expect((await analyse(wav)).windows).toHaveLength(9); // starts 0..7 x 22016, then 154350 (end-aligned)
     expect((await analyse(wav, { maxWindows: 2 })).windows).toHaveLength(2);
     await expect(analyse(wav, { maxWindows: 0 })).rejects.toThrow(/maxWindows/);
   });
