@@ -6,9 +6,14 @@
 import { parseArgs } from 'node:util';
 import { SentinelError } from '../shared/errors.ts';
 import type { Command, CommandIO } from './command.ts';
+import { evalCommand } from './commands/eval.ts';
+import { predictCommand } from './commands/predict.ts';
 import { spectrogramCommand } from './commands/spectrogram.ts';
+import { trainCommand } from './commands/train.ts';
 
-export const commands = new Map<string, Command>([[spectrogramCommand.name, spectrogramCommand]]);
+export const commands = new Map<string, Command>(
+  [predictCommand, trainCommand, evalCommand, spectrogramCommand].map((c) => [c.name, c]),
+);
 
 function overview(): string {
   const width = Math.max(...[...commands.keys()].map((n) => n.length));

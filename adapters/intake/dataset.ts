@@ -110,3 +110,17 @@ export async function readDirDataset(dir: string): Promise<Dataset> {
 
 export { readZipDataset } from './zip.ts';
 export { classify as classifyDatasetFile, requireClips as requireLabeledClips };
+
+/** A dataset from a path: a .zip file or a folder. */
+export async function readDataset(path: string): Promise<Dataset> {
+  const { stat } = await import('node:fs/promises');
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    throw new IntakeError('dataset_not_found', `Cannot read dataset ${path}: ${(err as Error).message}`, { path });
+  }
+  if (info.isDirectory()) return readDirDataset(path);
+  const { readZipDataset } = await import('./zip.ts');
+  return readZipDataset(new Uint8Array(await readFile(path)));
+}

@@ -86,7 +86,9 @@ export function windowStarts(length: number, windowLength: number, hopLength: nu
   const starts: number[] = [];
   for (let s = 0; s + windowLength < length; s += hopLength) starts.push(s);
   const last = length - windowLength;
-  if (starts[starts.length - 1] !== last) starts.push(last);
+  // A last hop-window within half a hop of the end-aligned one would be a near-duplicate: move it instead.
+  if (last - starts[starts.length - 1] < hopLength / 2) starts[starts.length - 1] = last;
+  else starts.push(last);
   return starts;
 }
 

@@ -20,7 +20,7 @@ import { foldBatchNorm } from '../model/fold.ts';
 import { melToModelInput, type InputRepresentation } from '../model/input.ts';
 import { readManifest, serializeArtifact } from '../model/artifact.ts';
 import type { ModelFiles } from '../model/files.ts';
-import type { ModelManifest, TrainingMode } from '../model/types.ts';
+import type { HeadConfig, ModelManifest, TrainingMode } from '../model/types.ts';
 import type { LabeledClip, SkippedFile } from '../types.ts';
 import type { EmbeddingCache } from './embedding-cache.ts';
 import { trainHead } from './head.ts';
@@ -61,6 +61,8 @@ export interface TrainRequest {
   cache: EmbeddingCache;
   /** The model this one is retrained from (--from): its version is recorded and its head starts the training. */
   parent?: { manifest: ModelManifest; head?: tf.LayersModel };
+  /** Classifier head shape (default MODEL.head). */
+  head?: Partial<HeadConfig>;
   /** Fine-tuning: train backbone layers from this one on (Keras name) or all. */
   finetuneFrom?: string | 'all';
   command: string;
@@ -263,7 +265,7 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
       validation = rows(inner.validation.map((j) => train[j]), clips, emb, 'windows', nWindows);
     }
     const data = rows(fitOn, clips, emb, 'all', nWindows);
-    return trainHead({ x: data.x, y: data.y, dim, validation, epochs, seed: foldSeed, initialHead: request.parent?.head });
+    return trainHead({ x: data.x, y: data.y, dim, validation, epochs, seed: foldSeed, head: request.head, initialHead: request.parent?.head });
   };
 
   // Cross-validation: out-of-fold clip probabilities for every clip.

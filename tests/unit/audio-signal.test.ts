@@ -166,25 +166,26 @@ describe('analyseSamples window layout', () => {
     const x = tone(rate, 60, [[0.3, 440], [0.1, 2500]]);
     for (let i = 0; i < x.length; i += 9973) x[i] += 0.5; // clicks: windows differ from one another
     const result = analyseSamples(x, rate);
-    // Hop 1 s rounded to the STFT grid: 22016 samples; 58 windows every hop, then one aligned to the end.
-    expect(result.windows).toHaveLength(59);
-    expect(result.windows[58].start).toBeCloseTo(57, 12);
+    // Hop 1 s rounded to the STFT grid: 22016 samples; windows every hop, the last (57 x 22016, within half a hop
+    // of the end-aligned start 1256850) moved to end exactly at 60 s.
+    expect(result.windows).toHaveLength(58);
+    expect(result.windows[57].start).toBeCloseTo(57, 12);
     expect(result.windows[1].start).toBeCloseTo(22016 / 22050, 12);
-    expect(result.windows[58].end).toBe(60);
+    expect(result.windows[57].end).toBe(60);
     expect(result.duration).toBe(60);
     expect(result.sourceSampleRate).toBe(rate);
     const mel = melEngine();
     expect(result.windows[0].db).toEqual(mel.db(fixedClip(x, rate)));
     const y = resample(x, rate, 22050);
-    for (const k of [1, 30, 57, 58]) {
-      const start = k === 58 ? y.length - WINDOW_SAMPLES : k * 22016;
+    for (const k of [1, 30, 56, 57]) {
+      const start = k === 57 ? y.length - WINDOW_SAMPLES : k * 22016;
       expect(result.windows[k].db).toEqual(mel.db(fixLength(y.subarray(start), WINDOW_SAMPLES)));
     }
   });
 
   it('stops after maxWindows and rejects a bad value', async () => {
     const wav = encodeWav(tone(22050, 10, [[0.3, 440]]), 22050, { bitDepth: 16 });
-    expect((await analyse(wav)).windows).toHaveLength(9); // starts 0..7 x 22016, then 154350 (end-aligned)
+    expect((await analyse(wav)).windows).toHaveLength(8); // starts 0..6 x 22016, then 154350 (end-aligned)
     expect((await analyse(wav, { maxWindows: 2 })).windows).toHaveLength(2);
     await expect(analyse(wav, { maxWindows: 0 })).rejects.toThrow(/maxWindows/);
   });

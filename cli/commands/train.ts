@@ -1,0 +1,110 @@
+/** `sentinel train <dir|zip> --out DIR`: trains a model artifact from labelled clips. */
+import { join } from 'node:path';
+import { FsEmbeddingCache } from '../../adapters/embedding-cache-fs.ts';
+import { readDataset } from '../../adapters/intake/dataset.ts';
+import { writeModelFiles } from '../../adapters/model-files.ts';
+import { TRAINING } from '../../shared/config.ts';
+import { SentinelError } from '../../shared/errors.ts';
+import { isInputRepresentation } from '../../shared/model/input.ts';
+import { trainModel } from '../../shared/training/trainer.ts';
+import type { Command } from '../command.ts';
+import { loadBackbone, ROOT } from '../model.ts';
+import { progressBar } from '../progress.ts';
+
+function int(value: unknown, name: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new SentinelError('USAGE', `--${name} must be an integer >= ${min}, got ${String(value)}.`);
+  return n;
+}
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'Train a model from a folder or zip of safe/ and danger/ clips',
+  usage: [
+    'sentinel train <dir|zip> --out DIR [--mode head|finetune] [--epochs N] [--from DIR] [options]',
+    '',
+    'head mode (default): frozen backbone, embeddings of every window and augmented view (cached), head trained',
+    'with class weights and early stopping; group-aware k-fold cross-validation gives the reported figures and',
+    'the threshold (max balanced accuracy on out-of-fold predictions); the final head uses all clips.',
+    'finetune mode: head first, then the backbone from --finetune-from on, for --epochs (meant for a GPU).',
+    '  --out DIR              where to write the model (model.json, weights.bin, sentinel.json)',
+    '  --from DIR             retrain from this model (its backbone and head; recorded as the parent)',
+    '  --backbone DIR|random  ImageNet MobileNetV2 backbone folder (default ../shared/weights/mobilenet_v2_0.35_imagenet_notop)',
+    `  --folds N              cross-validation folds (default ${TRAINING.folds}; 0 = one validation split)`,
+    `  --augmentations N      augmented views per clip (default ${TRAINING.augmentations})`,
+    `  --epochs N             head: most epochs (default ${TRAINING.maxEpochs}); finetune: epochs of fine-tuning`,
+    '  --representation R     magma224 (default) or grey128',
+    '  --hidden N --dropout P head shape (default 128, 0.3)',
+    `  --seed N               (default ${TRAINING.seed})`,
+    '  --cache DIR            embedding cache (default .cache/embeddings)',
+    '  --json                 print the result as JSON',
+  ].join('\n'),
+  options: {
+    out: { type: 'string' },
+    mode: { type: 'string', default: 'head' },
+    epochs: { type: 'string' },
+    from: { type: 'string' },
+    backbone: { type: 'string' },
+    folds: { type: 'string' },
+    augmentations: { type: 'string' },
+    representation: { type: 'string' },
+    hidden: { type: 'string' },
+    dropout: { type: 'string' },
+    seed: { type: 'string' },
+    cache: { type: 'string' },
+    'finetune-from': { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+  async run({ values, positionals }, io) {
+    if (positionals.length !== 1) throw new SentinelError('USAGE', 'train takes one dataset folder or zip.');
+    if (!values.out) throw new SentinelError('USAGE', 'train needs --out DIR.');
+    const mode = values.mode as string;
+    if (mode !== 'head' && mode !== 'finetune') throw new SentinelError('USAGE', `--mode must be head or finetune, got ${mode}.`);
+    const representation = values.representation ?? undefined;
+    if (representation !== undefined && !isInputRepresentation(representation)) {
+      throw new SentinelError('USAGE', `--representation must be magma224 or grey128, got ${String(representation)}.`);
+    }
+    const dropout = values.dropout === undefined ? undefined : Number(values.dropout);
+    if (dropout !== undefined && !(dropout >= 0 && dropout < 1)) throw new SentinelError('USAGE', '--dropout must be in [0, 1).');
+    const dataset = await readDataset(positionals[0]);
+    const { backbone, parent } = await loadBackbone({ from: values.from as string | undefined, backbone: values.backbone as string | undefined }, mode, io);
+    const bar = progressBar(!values.json);
+    const result = await trainModel({
+      clips: dataset.clips,
+      backbone,
+      parent,
+      representation,
+      mode,
+      epochs: int(values.epochs, 'epochs', 1),
+      folds: int(values.folds, 'folds', 0),
+      augmentations: int(values.augmentations, 'augmentations', 0),
+      seed: int(values.seed, 'seed', 0),
+      head: { ...(values.hidden !== undefined ? { hiddenUnits: int(values.hidden, 'hidden', 0) } : {}), ...(dropout !== undefined ? { dropout } : {}) },
+      finetuneFrom: values['finetune-from'] as string | undefined,
+      cache: new FsEmbeddingCache((values.cache as string | undefined) ?? join(ROOT, '.cache', 'embeddings')),
+      command: ['sentinel', 'train', ...process.argv.slice(3)].join(' '),
+      onProgress: (p) => bar.update(p.detail ? `${p.phase} ${p.detail}` : p.phase, p.done, p.total),
+    });
+    bar.stop();
+    await writeModelFiles(values.out as string, result.files, { overwrite: true });
+    const skipped = [...dataset.skipped, ...result.skipped];
+    if (values.json) {
+      io.stdout(JSON.stringify({ out: values.out, version: result.manifest.version, threshold: result.manifest.threshold, cv: result.cv, metrics: result.manifest.metrics, skipped, embeddings: result.embeddings }) + '\n');
+      return 0;
+    }
+    const lines = [`model ${result.manifest.version} written to ${values.out} (threshold ${result.manifest.threshold.toFixed(3)})`];
+    if (result.cv) {
+      const s = result.cv.summary;
+      const f = (k: keyof typeof s) => `${s[k].mean.toFixed(3)} ± ${s[k].std.toFixed(3)}`;
+      lines.push(
+        `${result.cv.folds}-fold group CV (mean ± sd over folds): ROC AUC ${f('rocAuc')}, PR AUC ${f('prAuc')}, balanced accuracy ${f('balancedAccuracy')}, recall ${f('recall')}, precision ${f('precision')}`,
+        'out-of-fold error rate per subclass:',
+        ...Object.entries(result.cv.pooled.perSubclass).map(([k, v]) => `  ${k.padEnd(20)} ${v.label.padEnd(7)} ${(v.errorRate * 100).toFixed(1)}% of ${v.n}`),
+      );
+    }
+    if (skipped.length) lines.push(`${skipped.length} files skipped: ${skipped.slice(0, 5).map((s) => `${s.path} (${s.code})`).join(', ')}${skipped.length > 5 ? ', …' : ''}`);
+    io.stdout(lines.join('\n') + '\n');
+    return 0;
+  },
+};
