@@ -5,7 +5,8 @@
  * output (tests/bench/resampler-compare.ts; max abs error on the golden clips away from the first/last 100 samples):
  *   44.1 kHz: ours 5.1e-6, libsamplerate 6.0e-7      16 kHz: ours 8.9e-5, libsamplerate 2.0e-4
  *   mel dB, frames 2..127: 2.1e-4 vs 2.2e-4 (44.1k), 5.0e-3 vs 4.8e-3 (16k; both see soxr's 0.005 dB roll-off at 7 kHz)
- *   time per 3 s clip: ours ~2-4 ms, libsamplerate ~60-110 ms (wasm), i.e. 20-40x slower
+ *   time per 3 s clip (npm run bench, busy 2-core EPYC): ours 1.8 ms (44.1k) / 2.7 ms (16k); libsamplerate
+ *   ~90 ms / ~50 ms, i.e. 20-50x slower
  * Both are far inside the 1e-3 target; only ours fits the 8 ms pipeline budget, and it is a plain synchronous
  * function (libsamplerate-js needs an async WASM instantiation per rate pair). libsamplerate matches soxr's start-up
  * transient better at the clip edges (first/last 2 STFT frames), which costs us up to 0.1 dB (44.1k) / 4 dB (16k) in
