@@ -71,7 +71,7 @@ export const audioBenchCases: BenchCase[] = [
   {
     name: 'longMs',
     targetMs: 150,
-    description: 'analyse(): all 59 windows (hop 1 s) of a 60 s 16 kHz 16-bit WAV',
+    description: 'analyse(): every window (3 s, hop 1 s: 58 windows) of a 60 s 16 kHz 16-bit WAV',
     run: async () => void (await analyse(wav16k60s())),
   },
   {
