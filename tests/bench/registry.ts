@@ -7,4 +7,8 @@ import type { BenchCase } from './types.ts';
 export const suites: Record<string, () => Promise<BenchCase[]>> = {
   audio: async () => (await import('./cases/audio.ts')).audioBenchCases,
   model: async () => (await import('./cases/model.ts')).modelBenchCases,
+  serving: async () => (await import('./cases/serving.ts')).servingBenchCases,
 };
+
+/** What `npm run bench` runs without --suite: the issue figures. `model` (embedding by alpha, size, batch) is exploratory. */
+export const defaultSuites = ['audio', 'serving'];

@@ -10,8 +10,13 @@ export interface BenchCase {
   description?: string;
   /** Prepare inputs (not timed). */
   setup?(): void | Promise<void>;
+  /**
+   * Heavy or one-shot cases: run this many times with no warm-up and report the median. `run` may then return the
+   * figure itself (a time measured inside, or a non-time figure such as MB), else its wall time is used.
+   */
+  once?: number;
   /** The timed work. */
-  run(): void | Promise<void>;
+  run(): void | number | Promise<void | number>;
   /** Release resources (not timed). */
   teardown?(): void;
 }

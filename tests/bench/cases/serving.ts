@@ -1,0 +1,115 @@
+/**
+ * Serving and training figures of the model issue: inference per clip on the serving model (wasm), batched, cold
+ * start of a new process, peak RSS of a predicting process, and head training on 1000 clips with augmentation.
+ * Uses models/default when present, else a random-init serving model of the same architecture (timing only).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeModelFiles, readModelFiles } from '../../../adapters/model-files.ts';
+import { analyseSamples, encodeWav } from '../../../shared/audio/index.ts';
+import { MODEL, TRAINING } from '../../../shared/config.ts';
+import { Detector } from '../../../shared/inference/detector.ts';
+import { selectBackend } from '../../../shared/model/backend.ts';
+import { buildMobileNetV2 } from '../../../shared/model/mobilenetv2.ts';
+import { foldBatchNorm } from '../../../shared/model/fold.ts';
+import { MemoryEmbeddingCache } from '../../../shared/training/embedding-cache.ts';
+import { trainModel, type BackboneSpec } from '../../../shared/training/trainer.ts';
+import type { LabeledClip } from '../../../shared/types.ts';
+import { backgroundLike, RATE, screamLike } from '../../helpers/synth.ts';
+import type { BenchCase } from '../types.ts';
+
+const DEFAULT_MODEL = new URL('../../../models/default/', import.meta.url).pathname;
+let detector: Detector | undefined;
+let mels: Float32Array[] = [];
+
+async function randomBackbone(): Promise<BackboneSpec> {
+  const model = await foldBatchNorm(buildMobileNetV2({ alpha: MODEL.alpha, inputShape: [null, null, 3], seed: 1 }));
+  return { model, id: 'bench-random', alpha: MODEL.alpha, weightsSource: 'random', folded: true };
+}
+
+function clips(n: number): LabeledClip[] {
+  return Array.from({ length: n }, (_, i) => {
+    const danger = i % 4 === 0; // dev's 1:4
+    const samples = danger ? screamLike(3.5, i) : backgroundLike(3.5, i);
+    return { path: `${danger ? 'danger' : 'safe'}/${i}.wav`, label: danger ? 'danger' : 'safe', bytes: encodeWav(samples, RATE, { bitDepth: 16 }) } as LabeledClip;
+  });
+}
+
+/** The model to serve: the shipped one, or a stand-in trained in a temp dir on a few synthetic clips. */
+async function servingModelDir(): Promise<string> {
+  if (existsSync(join(DEFAULT_MODEL, 'sentinel.json'))) return DEFAULT_MODEL;
+  const dir = join(mkdtempSync(join(tmpdir(), 'sentinel-bench-')), 'model');
+  const result = await trainModel({ clips: clips(16), backbone: await randomBackbone(), folds: 0, augmentations: 0, cache: new MemoryEmbeddingCache(), command: 'bench' });
+  await writeModelFiles(dir, result.files);
+  return dir;
+}
+
+async function setupDetector(): Promise<void> {
+  await selectBackend({ requested: 'wasm', log: () => {} });
+  detector ??= await Detector.fromFiles(await readModelFiles(await servingModelDir()));
+  mels = Array.from({ length: 8 }, (_, i) => analyseSamples(i % 2 ? screamLike(3, i) : backgroundLike(3, i), RATE).windows[0].db);
+}
+
+function childFigures(): { coldStartMs: number; maxRssMb: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'sentinel-bench-'));
+  const wav = join(dir, 'clip.wav');
+  writeFileSync(wav, encodeWav(screamLike(3, 1), 16000, { bitDepth: 16 }));
+  const child = new URL('./serving-child.ts', import.meta.url).pathname;
+  return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx/esm', child, MODEL_DIR_FOR_CHILD, wav], { encoding: 'utf8' }).trim().split('\n').pop()!);
+}
+let MODEL_DIR_FOR_CHILD = DEFAULT_MODEL;
+let child: { coldStartMs: number; maxRssMb: number } | undefined;
+
+export const servingBenchCases: BenchCase[] = [
+  {
+    name: 'inferMs',
+    description: `one 3 s window through the serving model (${MODEL.representation}, BN folded, wasm), mel -> probability`,
+    targetMs: 8,
+    setup: setupDetector,
+    run: async () => void (await detector!.probabilities([mels[0]])),
+  },
+  {
+    name: 'inferBatch8MsPerClip',
+    description: 'eight windows in one model call, per window',
+    targetMs: 5,
+    perIteration: 8,
+    setup: setupDetector,
+    run: async () => void (await detector!.probabilities(mels, 8)),
+  },
+  {
+    name: 'coldStartMs',
+    description: 'new Node process -> model loaded -> first prediction of a 3 s WAV (child process, median of runs)',
+    targetMs: 1000,
+    once: 5,
+    setup: async () => {
+      MODEL_DIR_FOR_CHILD = await servingModelDir();
+    },
+    run: () => {
+      const figures = childFigures();
+      child = { coldStartMs: figures.coldStartMs, maxRssMb: Math.max(child?.maxRssMb ?? 0, figures.maxRssMb) };
+      return figures.coldStartMs;
+    },
+  },
+  {
+    name: 'predictPeakRssMb',
+    description: 'peak resident memory of that predicting process, MB (not a time)',
+    targetMs: 300,
+    once: 1,
+    run: () => child?.maxRssMb ?? childFigures().maxRssMb,
+  },
+  {
+    name: 'trainHead1000Ms',
+    description: `decode + ${TRAINING.augmentations} augmentations + embed + head training (no CV) on 1000 synthetic 3.5 s clips, empty cache`,
+    targetMs: 90_000,
+    once: 1,
+    run: async () => {
+      const data = clips(1000);
+      const backbone = await randomBackbone();
+      const t = performance.now();
+      await trainModel({ clips: data, backbone, folds: 0, cache: new MemoryEmbeddingCache(), command: 'bench' });
+      return performance.now() - t;
+    },
+  },
+];
