@@ -170,6 +170,12 @@ export const ENV_VARS: readonly EnvVarDoc[] = Object.freeze([
     example: '10',
   },
   {
+    name: 'SENTINEL_QUEUE_VISIBILITY_SECONDS',
+    description: 'Worker: how long a received job stays invisible; the worker extends it every tenth of it while training, and a run whose heartbeat is older than 0.4x of it may be re-claimed.',
+    default: String(SERVICE.queue.visibilitySeconds),
+    example: '60',
+  },
+  {
     name: 'SENTINEL_TF_BACKEND',
     description: 'Force a tfjs backend (node-gpu, node, wasm, webgl, cpu); unset = fastest installed (wasm here, tfjs-node-gpu in the GPU worker image).',
     default: '',
@@ -354,6 +360,7 @@ export interface WorkerEnv {
   folds: number;
   augmentations: number;
   epochs: number;
+  visibilitySeconds: number;
 }
 
 export function readWorkerEnv(env: Env = process.env): WorkerEnv {
@@ -363,5 +370,6 @@ export function readWorkerEnv(env: Env = process.env): WorkerEnv {
     folds: int(env, 'SENTINEL_TRAIN_FOLDS', TRAINING.folds, 0, 20),
     augmentations: int(env, 'SENTINEL_TRAIN_AUGMENTATIONS', TRAINING.augmentations, 0, 50),
     epochs: int(env, 'SENTINEL_TRAIN_EPOCHS', TRAINING.maxEpochs, 1, 10_000),
+    visibilitySeconds: int(env, 'SENTINEL_QUEUE_VISIBILITY_SECONDS', SERVICE.queue.visibilitySeconds, 2, 43_200),
   };
 }

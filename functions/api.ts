@@ -1,0 +1,45 @@
+/**
+ * AWS Lambda entrypoint (API Gateway HTTP API): `handler = handle(app)`. Services are opened and the model loaded
+ * once per container (top-level await, during the init phase), then reused by every invocation; the `current`
+ * alias is re-checked at most every SENTINEL_MODEL_RECHECK_SECONDS. Large files arrive via POST /uploads
+ * (presigned S3 PUT), since API Gateway bounds request bodies.
+ */
+import { handle } from 'hono/aws-lambda';
+import pino from 'pino';
+import { API } from '../shared/config.ts';
+import { readApiEnv, readServiceEnv, readWorkerEnv } from '../adapters/env.ts';
+import { openServices } from '../adapters/service.ts';
+import { initTfBackend } from '../adapters/tf-backend.ts';
+import type { TrainingJob } from '../worker/job.ts';
+import { createApp } from './app.ts';
+import { ensureAdminKey } from './bootstrap.ts';
+import { ModelRegistry } from './model-registry.ts';
+
+const apiEnv = readApiEnv();
+const logger = pino({ level: apiEnv.logLevel, base: { svc: 'sentinel-api' } });
+const log = (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => logger[level](details ?? {}, message);
+
+await initTfBackend(process.env, (m) => logger.info(m));
+const services = await openServices<TrainingJob>(readServiceEnv());
+// Only the configured key: a Lambda has no disk of its own to keep a generated one on.
+await ensureAdminKey(services.repo, apiEnv.adminKey);
+const models = new ModelRegistry({
+  repo: services.repo,
+  blobs: services.blobs,
+  recheckSeconds: apiEnv.modelRecheckSeconds,
+  batch: API.batch,
+  log: (m, d) => log('info', m, d),
+});
+await models.refresh().catch((error) => log('warn', 'no model served yet', { error: String(error) }));
+
+export const app = createApp({
+  repo: services.repo,
+  blobs: services.blobs,
+  queue: services.queue,
+  models,
+  config: { ...apiEnv, defaultEpochs: readWorkerEnv().epochs },
+  describe: services.describe,
+  log,
+});
+
+export const handler = handle(app);

@@ -1,0 +1,738 @@
+/**
+ * The Sentinel HTTP API (Hono + zod-openapi): the same app runs on Lambda (functions/api.ts) and in the local stack
+ * (functions/server.ts). Routes are declared with their schemas, so /openapi.json and /docs come from the code.
+ *
+ * Auth: admin routes (retrain, promote, rollback, feedback export) need an API key; /predict, /uploads (audio) and
+ * feedback are open or keyed by configuration (`predictAuth`). CORS only for configured origins. Request bodies are
+ * bounded (413) before they are parsed.
+ */
+import { randomUUID } from 'node:crypto';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import { zipSync } from 'fflate';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { analyse } from '../shared/audio/index.ts';
+import { sniffContainer } from '../shared/audio/container.ts';
+import { API, SERVICE, TRAINING } from '../shared/config.ts';
+import { sha256Hex } from '../shared/hash.ts';
+import type { BlobStore } from '../shared/ports/blob-store.ts';
+import type { Model, TrainingSession } from '../shared/ports/db-schema.ts';
+import type { JobQueue } from '../shared/ports/job-queue.ts';
+import type { Repository } from '../shared/ports/repository.ts';
+import type { Prediction } from '../shared/types.ts';
+import { readZipDataset } from '../adapters/intake/dataset.ts';
+import { safeSegment, storeDataset, uploadPrefix, type DatasetIndex } from '../adapters/dataset-store.ts';
+import { CURRENT_ALIAS } from '../adapters/model-store.ts';
+import type { TrainingJob, TrainingKind } from '../worker/job.ts';
+import { ApiKeyVerifier, type AuthVariables } from './auth.ts';
+import { ApiError, errorResponse } from './errors.ts';
+import type { ModelRegistry } from './model-registry.ts';
+import * as S from './schemas.ts';
+
+export interface AppConfig {
+  predictAuth: 'open' | 'key';
+  corsOrigins: readonly string[];
+  maxAudioBytes: number;
+  maxDatasetBytes: number;
+  /** Head epochs when a retrain request names none. */
+  defaultEpochs?: number;
+}
+
+export interface AppDeps {
+  repo: Repository;
+  blobs: BlobStore;
+  queue: JobQueue<TrainingJob>;
+  models: ModelRegistry;
+  config: AppConfig;
+  /** {database, blobs, queue} adapter kinds for /health. */
+  describe?: () => Record<string, string>;
+  /** Local stack: serves presigned fs blob URLs (mounted on SERVICE.blob.localRoute). */
+  blobHandler?: (request: Request) => Promise<Response>;
+  /** Local stack: the console page for browsers at GET / (JSON service info otherwise). */
+  consolePage?: (c: Context) => Response | Promise<Response>;
+  /** Called after a job is queued (the in-process worker wakes at once). */
+  onJobQueued?: () => void;
+  log?: (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => void;
+}
+
+type Env = { Variables: AuthVariables };
+
+/** Multipart overhead allowed above a file limit (boundaries, part headers, small fields). */
+const FORM_OVERHEAD = 64 * 1024;
+
+const errorResponses = Object.fromEntries(
+  [
+    [400, 'Bad input'],
+    [401, 'API key missing'],
+    [403, 'API key invalid'],
+    [404, 'Not found'],
+    [409, 'Conflict with the current state'],
+    [413, 'Too large'],
+    [415, 'Unsupported media type'],
+    [503, 'Not ready'],
+  ].map(([status, description]) => [status, { description, content: { 'application/json': { schema: S.ErrorSchema } } }]),
+) as Record<400 | 401 | 403 | 404 | 409 | 413 | 415 | 503, { description: string; content: { 'application/json': { schema: typeof S.ErrorSchema } } }>;
+
+function json<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { 'application/json': { schema } } };
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function sessionBody(s: TrainingSession): z.infer<typeof S.SessionSchema> {
+  return {
+    id: s.id,
+    status: s.status,
+    mode: s.mode,
+    epochs: s.epochs,
+    progress: s.progress ?? null,
+    epoch_metrics: s.epoch_metrics,
+    final_metrics: s.final_metrics,
+    model_version: s.model_version,
+    upload_id: s.upload_id,
+    parent_version: s.parent_version,
+    attempts: s.attempts,
+    created_at: s.created_at.toISOString(),
+    started_at: iso(s.started_at),
+    heartbeat_at: iso(s.heartbeat_at),
+    finished_at: iso(s.finished_at),
+    error: s.error,
+  };
+}
+
+function modelBody(m: Model, current: string | null): z.infer<typeof S.ModelSchema> {
+  return {
+    version: m.version,
+    status: m.status,
+    parent_version: m.parent_version,
+    threshold: m.threshold,
+    metrics: m.metrics,
+    artifact_prefix: m.artifact_prefix,
+    created_at: m.created_at.toISOString(),
+    current: m.version === current,
+  };
+}
+
+export function predictionBody(p: Prediction, id: string): z.infer<typeof S.PredictionSchema> {
+  return {
+    prediction: p.class,
+    class: p.class,
+    confidence: p.confidence,
+    probability: p.probability,
+    threshold: p.threshold,
+    duration: p.duration,
+    windows: p.windows,
+    events: p.events.map((e) => ({ start: e.start, end: e.end, peak_probability: e.peakProbability })),
+    model_version: p.modelVersion,
+    prediction_id: id,
+  };
+}
+
+function isJson(c: Context): boolean {
+  return /^application\/json\b/i.test(c.req.header('content-type') ?? '');
+}
+
+/** The one file of a multipart form, as bytes; `no_file` when absent, 413 over `max`. */
+async function formFile(value: unknown, max: number, what: string): Promise<{ bytes: Uint8Array; name: string; type: string }> {
+  if (Array.isArray(value)) throw new ApiError(400, 'too_many_files', `Send one ${what} in the "file" field, not ${value.length}.`);
+  if (value === undefined || value === null || value === '') {
+    throw new ApiError(400, 'no_file', `No ${what}: send it as multipart/form-data in a field named "file".`);
+  }
+  if (typeof value === 'string' || typeof (value as Blob).arrayBuffer !== 'function') {
+    throw new ApiError(400, 'no_file', `The "file" field must be a file upload, not text.`);
+  }
+  const file = value as File;
+  if (file.size > max) throw new ApiError(413, 'payload_too_large', `The ${what} is ${file.size} bytes; the limit is ${max}.`, { max_bytes: max });
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  return { bytes, name: file.name || 'upload', type: file.type || 'application/octet-stream' };
+}
+
+/** Upload id from a key made by POST /uploads (`uploads/<id>/<name>`), checked against the database. */
+async function uploadedObject(repo: Repository, blobs: BlobStore, key: string, max: number) {
+  const match = /^uploads\/([0-9a-f-]{36})\/[^/]+$/.exec(key);
+  const upload = match ? await repo.getUpload(match[1]) : null;
+  if (!upload || upload.object_key !== key) {
+    throw new ApiError(404, 'upload_not_found', `No upload has the key "${key}"; ask POST /uploads for one.`);
+  }
+  const head = await blobs.head(key);
+  if (!head) throw new ApiError(409, 'upload_incomplete', `Nothing was uploaded to "${key}" yet: PUT the file to the presigned URL first.`);
+  // S3 cannot bound a presigned PUT: the size is checked here, before the bytes are read.
+  if (head.size > max) throw new ApiError(413, 'payload_too_large', `The uploaded object is ${head.size} bytes; the limit is ${max}.`, { max_bytes: max });
+  const bytes = await blobs.get(key);
+  if (!bytes) throw new ApiError(409, 'upload_incomplete', `The object "${key}" disappeared while being read.`);
+  return { upload, bytes };
+}
+
+export function createApp(deps: AppDeps): OpenAPIHono<Env> {
+  const { repo, blobs, queue, models, config } = deps;
+  const log = deps.log ?? (() => {});
+  const keys = new ApiKeyVerifier(repo);
+  const admin = keys.middleware();
+  const predictGuard: MiddlewareHandler<Env> = config.predictAuth === 'key' ? admin : async (_c, next) => next();
+  const limit = (max: number): MiddlewareHandler<Env> =>
+    bodyLimit({
+      maxSize: max + FORM_OVERHEAD,
+      onError: () => {
+        throw new ApiError(413, 'payload_too_large', `Request body is over the limit of ${max} bytes.`, { max_bytes: max });
+      },
+    });
+
+  const app = new OpenAPIHono<Env>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const issues = result.error.issues.slice(0, 10).map((i) => ({ path: i.path.join('.'), message: i.message }));
+        const first = issues[0];
+        throw new ApiError(400, 'invalid_request', first ? `${first.path || 'request'}: ${first.message}` : 'Invalid request.', { issues });
+      }
+    },
+  });
+
+  app.onError((error, c) => {
+    const { status, body, unexpected } = errorResponse(error);
+    if (unexpected) log('error', 'request failed', { path: c.req.path, error: error instanceof Error ? error.stack ?? error.message : String(error) });
+    return c.json(body, status as 400);
+  });
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route ${c.req.method} ${c.req.path}.` } }, 404));
+
+  if (config.corsOrigins.length > 0) {
+    const allowed = new Set(config.corsOrigins);
+    app.use(
+      '*',
+      cors({
+        origin: (origin) => (allowed.has(origin) ? origin : null),
+        allowHeaders: ['Content-Type', 'Authorization', 'X-API-Key'],
+        allowMethods: ['GET', 'POST', 'PUT', 'OPTIONS'],
+        maxAge: 600,
+      }),
+    );
+  }
+  app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', { type: 'http', scheme: 'bearer', description: 'Sentinel API key (snt_…); X-API-Key also accepted.' });
+  const keyed = [{ ApiKey: [] as string[] }];
+  const predictSecurity = config.predictAuth === 'key' ? keyed : [];
+
+  // ---- service ----
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags: ['service'],
+      summary: 'Service info (browsers get the console page)',
+      responses: { 200: json(S.ServiceInfoSchema, 'What this is and where the docs are') },
+    }),
+    async (c) => {
+      if (deps.consolePage && (c.req.header('accept') ?? '').includes('text/html')) return deps.consolePage(c) as never;
+      const current = await models.current().catch(() => null);
+      return c.json(
+        {
+          service: 'sentinel' as const,
+          message: 'Sentinel acoustic distress detector: POST a recording to /predict.',
+          model_version: current?.version ?? null,
+          docs: '/docs',
+          openapi: '/openapi.json',
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/health',
+      tags: ['service'],
+      summary: 'Checks the database, the blob store and the model',
+      responses: { 200: json(S.HealthSchema, 'All good'), 503: json(S.HealthSchema, 'A dependency failed') },
+    }),
+    async (c) => {
+      const check = async (fn: () => Promise<string | undefined>) => {
+        const t = performance.now();
+        try {
+          const detail = await fn();
+          return { ok: true, ms: +(performance.now() - t).toFixed(2), ...(detail ? { detail } : {}) };
+        } catch (error) {
+          return { ok: false, ms: +(performance.now() - t).toFixed(2), detail: error instanceof Error ? error.message : String(error) };
+        }
+      };
+      const [database, blobCheck, model] = [
+        await check(async () => {
+          await repo.getAlias(CURRENT_ALIAS);
+          return undefined;
+        }),
+        await check(async () => {
+          await blobs.head('health/probe');
+          return undefined;
+        }),
+        await check(async () => {
+          const m = await models.current();
+          if (!m) throw new Error('no model is promoted to current');
+          return m.version;
+        }),
+      ];
+      const ok = database.ok && blobCheck.ok && model.ok;
+      const body = { status: ok ? ('ok' as const) : ('degraded' as const), checks: { database, blobs: blobCheck, model }, services: deps.describe?.() ?? {} };
+      return ok ? c.json(body, 200) : c.json(body, 503);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/model/status',
+      tags: ['models'],
+      summary: 'The served model and the training state (seed fields kept)',
+      responses: { 200: json(S.ModelStatusSchema, 'Model and training status') },
+    }),
+    async (c) => {
+      const current = await models.current().catch(() => null);
+      const [latest] = await repo.listSessions({ limit: 1 });
+      const row = current ? await repo.getModel(current.version) : null;
+      const metrics = row?.metrics ?? {};
+      return c.json(
+        {
+          model_loaded: current !== null,
+          is_training: latest?.status === 'running' || latest?.status === 'queued',
+          training_status: latest?.status ?? ('idle' as const),
+          model_accuracy: typeof metrics.accuracy === 'number' ? metrics.accuracy : null,
+          model_version: current?.version ?? null,
+          threshold: current?.threshold ?? null,
+          representation: current?.manifest.representation ?? null,
+          metrics,
+          created_at: current?.manifest.createdAt ?? null,
+          loaded_at: current ? current.loadedAt.toISOString() : null,
+          training_session_id: latest?.id ?? null,
+        },
+        200,
+      );
+    },
+  );
+
+  // ---- predict ----
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/predict',
+      tags: ['predict'],
+      summary: 'Classify a recording as danger or safe (the whole recording, in 3 s windows)',
+      description:
+        'multipart/form-data with the audio in `file`, or JSON `{object_key}` for a file uploaded via POST /uploads. ' +
+        'Concurrent requests share model calls (micro-batching).',
+      security: predictSecurity,
+      middleware: [predictGuard, limit(config.maxAudioBytes)] as const,
+      request: {
+        body: {
+          content: {
+            'multipart/form-data': { schema: S.PredictFormSchema },
+            'application/json': { schema: S.PredictJsonSchema },
+          },
+        },
+      },
+      responses: { 200: json(S.PredictionSchema, 'The verdict'), ...pick(errorResponses, 400, 401, 403, 404, 409, 413, 415, 503) },
+    }),
+    async (c) => {
+      let bytes: Uint8Array;
+      let contentType = 'application/octet-stream';
+      let keep: boolean;
+      let keptKey: string | null = null;
+      if (isJson(c)) {
+        const body = c.req.valid('json') as z.infer<typeof S.PredictJsonSchema>;
+        if (!body.object_key) throw new ApiError(400, 'no_file', 'Send the audio as multipart/form-data "file", or JSON {"object_key"}.');
+        ({ bytes } = await uploadedObject(repo, blobs, body.object_key, config.maxAudioBytes));
+        keep = body.keep === true;
+        if (keep) keptKey = body.object_key;
+      } else {
+        const form = c.req.valid('form') as Record<string, unknown>;
+        const file = await formFile(form.file, config.maxAudioBytes, 'audio file');
+        bytes = file.bytes;
+        contentType = /^[\w.+-]+\/[\w.+-]+$/.test(file.type) ? file.type : contentType;
+        keep = form.keep === 'true' || form.keep === '1';
+      }
+      if (bytes.byteLength === 0) throw new ApiError(400, 'empty', 'The file is empty.');
+      const analysis = await analyse(bytes);
+      const prediction = await models.predict(analysis);
+      const id = randomUUID();
+      if (keep && !keptKey) {
+        keptKey = `predictions/${id}/audio`;
+        await blobs.put(keptKey, bytes, { contentType });
+      }
+      const top = [...prediction.windows].sort((a, b) => b.probability - a.probability).slice(0, API.storedTopWindows);
+      await repo.recordPrediction({
+        id,
+        model_version: prediction.modelVersion,
+        duration_seconds: prediction.duration,
+        windows: { count: prediction.windows.length, top, events: prediction.events },
+        probability: prediction.probability,
+        class: prediction.class,
+        object_key: keptKey,
+      });
+      return c.json(predictionBody(prediction, id), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/predictions/{id}/feedback',
+      tags: ['predict'],
+      summary: 'Correct or confirm a prediction; with kept audio it becomes training data',
+      security: predictSecurity,
+      middleware: [predictGuard] as const,
+      request: { params: S.IdParam, body: { content: { 'application/json': { schema: S.FeedbackSchema } }, required: true } },
+      responses: { 200: json(S.FeedbackResultSchema, 'Feedback stored'), ...pick(errorResponses, 400, 401, 403, 404, 415) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { label } = c.req.valid('json');
+      const row = await repo.setFeedback(id, label);
+      if (!row) throw new ApiError(404, 'prediction_not_found', `No prediction ${id}.`);
+      await repo.recordEvent('prediction.feedback', { prediction_id: id, label, predicted: row.class });
+      return c.json({ prediction_id: id, feedback_label: label, training_data: row.object_key !== null }, 200);
+    },
+  );
+
+  // ---- uploads ----
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/uploads',
+      tags: ['uploads'],
+      summary: 'A presigned URL to upload a large file straight to the store, then /predict or /retrain by its object_key',
+      description: 'purpose "dataset" needs an API key; "audio" follows the /predict setting.',
+      security: predictSecurity,
+      request: { body: { content: { 'application/json': { schema: S.UploadRequestSchema } }, required: true } },
+      responses: { 201: json(S.UploadTicketSchema, 'Where and how to PUT the file'), ...pick(errorResponses, 400, 401, 403, 413, 415) },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      if (body.purpose === 'dataset' || config.predictAuth === 'key') await keys.verify(c.req);
+      const max = body.purpose === 'dataset' ? config.maxDatasetBytes : config.maxAudioBytes;
+      if (body.bytes !== undefined && body.bytes > max) {
+        throw new ApiError(413, 'payload_too_large', `A ${body.purpose} file may be at most ${max} bytes.`, { max_bytes: max });
+      }
+      if (!/^[\w.+-]+\/[\w.+-]+$/.test(body.content_type)) throw new ApiError(400, 'invalid_content_type', `"${body.content_type}" is not a media type.`);
+      const id = randomUUID();
+      const key = `${uploadPrefix(id)}${safeSegment(body.filename)}`;
+      await repo.createUpload({ id, object_key: key, filename: body.filename, bytes: body.bytes ?? 0, status: 'pending' });
+      const expires = SERVICE.blob.presignExpiresSeconds;
+      const ticket = await blobs.presignPut(key, { expiresSeconds: expires, contentType: body.content_type, maxBytes: max });
+      return c.json({ upload_id: id, object_key: key, url: ticket.url, method: ticket.method, headers: ticket.headers, expires_in: expires, max_bytes: max }, 201);
+    },
+  );
+
+  // ---- training ----
+
+  /** Reads, checks and stores a dataset zip (direct or uploaded) and returns its upload id and index. */
+  async function intakeDataset(c: Context<Env>, form: Record<string, unknown> | null, objectKey: string | undefined) {
+    let bytes: Uint8Array;
+    let filename: string;
+    let existing: { id: string; object_key: string } | null = null;
+    if (form) {
+      const file = await formFile(form.file, config.maxDatasetBytes, 'dataset zip');
+      bytes = file.bytes;
+      filename = file.name;
+    } else {
+      if (!objectKey) throw new ApiError(400, 'no_file', 'Send the dataset zip as multipart/form-data "file", or JSON {"object_key"} after POST /uploads.');
+      const found = await uploadedObject(repo, blobs, objectKey, config.maxDatasetBytes);
+      bytes = found.bytes;
+      filename = found.upload.filename;
+      existing = found.upload;
+    }
+    if (bytes.byteLength === 0) throw new ApiError(400, 'empty', 'The zip is empty.');
+    // Refuse a hostile or useless zip before anything is stored.
+    const dataset = await readZipDataset(bytes);
+    const id = existing?.id ?? randomUUID();
+    const sha256 = await sha256Hex(bytes);
+    if (!existing) {
+      const key = `${uploadPrefix(id)}${safeSegment(filename)}`;
+      await blobs.put(key, bytes, { contentType: 'application/zip' });
+      await repo.createUpload({ id, object_key: key, filename, bytes: bytes.byteLength, sha256, status: 'pending' });
+    }
+    let index: DatasetIndex;
+    try {
+      index = await storeDataset(blobs, id, dataset);
+    } catch (error) {
+      await repo.updateUpload(id, { status: 'failed', error: error instanceof Error ? error.message : String(error) });
+      throw error;
+    }
+    await repo.updateUpload(id, { status: 'ready', bytes: bytes.byteLength, sha256, label_counts: index.counts });
+    return { uploadId: id, index };
+  }
+
+  async function enqueue(c: Context<Env>, kind: TrainingKind, uploadId: string | null, mode: 'head' | 'finetune', epochs: number) {
+    const current = await models.current().catch(() => null);
+    const session = await repo.createSession({ mode, epochs, upload_id: uploadId, parent_version: current?.version ?? null });
+    try {
+      await queue.send({ session_id: session.id, kind }, queue.capabilities.dedup ? { dedupId: session.id } : {});
+    } catch (error) {
+      await repo.cancelSession(session.id);
+      throw error;
+    }
+    await repo.recordEvent('training.queued', { session_id: session.id, kind, upload_id: uploadId, actor: c.get('apiKey')?.name ?? null });
+    deps.onJobQueued?.();
+    return session;
+  }
+
+  const trainRoute = (path: string, summary: string) =>
+    createRoute({
+      method: 'post',
+      path,
+      tags: ['training'],
+      summary,
+      security: keyed,
+      middleware: [admin, limit(config.maxDatasetBytes)] as const,
+      request: {
+        body: {
+          content: {
+            'multipart/form-data': { schema: S.TrainFormSchema },
+            'application/json': { schema: S.TrainJsonSchema },
+          },
+        },
+      },
+      responses: { 202: json(S.TrainAcceptedSchema, 'Queued; follow it at GET /sessions/{session_id}'), ...pick(errorResponses, 400, 401, 403, 404, 409, 413, 415) },
+    });
+
+  const trainWithUpload = (kind: 'retrain' | 'continue') => async (c: Context<Env>) => {
+    const jsonBody = isJson(c);
+    const form = jsonBody ? null : ((c.req.valid as (t: 'form') => Record<string, unknown>)('form'));
+    const body = jsonBody ? ((c.req.valid as (t: 'json') => z.infer<typeof S.TrainJsonSchema>)('json')) : null;
+    const mode = (body?.mode ?? (form?.mode as 'head' | 'finetune' | undefined)) ?? 'head';
+    const epochs = body?.epochs ?? (typeof form?.epochs === 'string' ? Number(form.epochs) : (config.defaultEpochs ?? TRAINING.maxEpochs));
+    if (!Number.isInteger(epochs) || epochs < 1 || epochs > 10_000) throw new ApiError(400, 'invalid_request', 'epochs must be an integer from 1 to 10000.');
+    const { uploadId, index } = await intakeDataset(c, form, body?.object_key);
+    if (kind === 'retrain' && (index.counts.safe === 0 || index.counts.danger === 0)) {
+      throw new ApiError(400, 'needs_both_labels', `A retrain needs clips in both safe/ and danger/; got ${index.counts.safe} safe and ${index.counts.danger} danger.`, {
+        counts: index.counts,
+      });
+    }
+    const session = await enqueue(c, kind, uploadId, mode, epochs);
+    return c.json({ status: 'queued' as const, session_id: session.id, upload_id: uploadId, counts: index.counts, skipped: index.skipped }, 202);
+  };
+
+  app.openapi(trainRoute('/retrain', 'Train a new model on a labelled zip (safe/, danger/); promoted only if at least as good'), trainWithUpload('retrain') as never);
+  app.openapi(
+    trainRoute('/continue-training', 'Continue training the current model with a new zip plus all earlier data'),
+    trainWithUpload('continue') as never,
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/retrain-existing',
+      tags: ['training'],
+      summary: 'Retrain on all stored data (earlier uploads and feedback clips), no new upload',
+      security: keyed,
+      middleware: [admin] as const,
+      request: { body: { content: { 'application/json': { schema: S.TrainJsonSchema.pick({ mode: true, epochs: true }) } } } },
+      responses: { 202: json(S.TrainAcceptedSchema, 'Queued'), ...pick(errorResponses, 400, 401, 403, 409, 415) },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const [upload] = await repo.listUploads({ status: 'ready', limit: 1 });
+      const [feedback] = await repo.listPredictions({ withFeedback: true, limit: 1 });
+      if (!upload && !feedback) throw new ApiError(409, 'no_training_data', 'There is no stored training data yet: POST /retrain with a zip first.');
+      const session = await enqueue(c, 'existing', null, body.mode ?? 'head', body.epochs ?? config.defaultEpochs ?? TRAINING.maxEpochs);
+      return c.json({ status: 'queued' as const, session_id: session.id, upload_id: null, counts: null, skipped: [] }, 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/sessions',
+      tags: ['training'],
+      summary: 'Training sessions, newest first',
+      request: { query: S.SessionQuery },
+      responses: { 200: json(S.SessionListSchema, 'Sessions'), ...pick(errorResponses, 400) },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const sessions = await repo.listSessions({ ...(q.status ? { status: q.status } : {}), limit: q.limit ?? 50 });
+      return c.json({ sessions: sessions.map(sessionBody) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/sessions/{id}',
+      tags: ['training'],
+      summary: 'One session: status, progress, per-epoch metrics, result',
+      request: { params: S.IdParam },
+      responses: { 200: json(S.SessionSchema, 'The session'), ...pick(errorResponses, 404) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const session = await repo.getSession(id);
+      if (!session) throw new ApiError(404, 'session_not_found', `No training session ${id}.`);
+      return c.json(sessionBody(session), 200);
+    },
+  );
+
+  // ---- models ----
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/models',
+      tags: ['models'],
+      summary: 'Every model version, newest first, and which one is current',
+      responses: { 200: json(S.ModelListSchema, 'Models') },
+    }),
+    async (c) => {
+      const alias = await repo.getAlias(CURRENT_ALIAS);
+      const list = await repo.listModels({ limit: 200 });
+      return c.json({ current: alias?.version ?? null, models: list.map((m) => modelBody(m, alias?.version ?? null)) }, 200);
+    },
+  );
+
+  /** Points `current` at `version` (one transaction with its audit row) and updates both models' status. */
+  async function switchCurrent(version: string, actor: string, reason: string, previousStatus: 'archived' | 'rejected') {
+    const result = await repo.transaction(async (tx) => {
+      const before = await tx.getAlias(CURRENT_ALIAS);
+      const { alias } = await tx.setAlias(CURRENT_ALIAS, version, actor, reason);
+      await tx.setModelStatus(version, 'promoted');
+      if (before && before.version !== version) await tx.setModelStatus(before.version, previousStatus);
+      return { current: alias.version, previous: before?.version ?? null };
+    });
+    await repo.recordEvent('model.alias', { ...result, actor, reason });
+    await models.refresh();
+    return result;
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/models/{version}/promote',
+      tags: ['models'],
+      summary: 'Serve this version (admin override of the gate)',
+      security: keyed,
+      middleware: [admin] as const,
+      request: { params: S.VersionParam, body: { content: { 'application/json': { schema: S.ReasonSchema } } } },
+      responses: { 200: json(S.AliasChangeSchema, 'Now current'), ...pick(errorResponses, 401, 403, 404) },
+    }),
+    async (c) => {
+      const { version } = c.req.valid('param');
+      const body = c.req.valid('json');
+      if (!(await repo.getModel(version))) throw new ApiError(404, 'model_not_found', `No model version ${version}.`);
+      const actor = `api-key:${c.get('apiKey').name}`;
+      const reason = body.reason ?? 'promoted by hand';
+      const change = await switchCurrent(version, actor, reason, 'archived');
+      return c.json({ ...change, actor, reason }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/models/rollback',
+      tags: ['models'],
+      summary: 'Serve the version that was current before the last change',
+      security: keyed,
+      middleware: [admin] as const,
+      request: { body: { content: { 'application/json': { schema: S.ReasonSchema } } } },
+      responses: { 200: json(S.AliasChangeSchema, 'Rolled back'), ...pick(errorResponses, 401, 403, 409) },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const [last] = await repo.aliasHistory(CURRENT_ALIAS, { limit: 1 });
+      if (!last?.from_version) throw new ApiError(409, 'nothing_to_roll_back', 'The current model has no predecessor to roll back to.');
+      const actor = `api-key:${c.get('apiKey').name}`;
+      const reason = body.reason ?? `rollback from ${last.to_version}`;
+      const change = await switchCurrent(last.from_version, actor, reason, 'rejected');
+      return c.json({ ...change, actor, reason }, 200);
+    },
+  );
+
+  // ---- stats and exports ----
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/stats',
+      tags: ['stats'],
+      summary: 'Dataset distribution, predictions per class and day, confidence distribution',
+      responses: { 200: json(S.StatsSchema, 'Figures for the console') },
+    }),
+    async (c) => {
+      const since = new Date(Date.now() - API.statsDays * 86_400_000);
+      const uploads = { safe: 0, danger: 0 };
+      for (const u of await repo.listUploads({ status: 'ready', limit: 1000 })) {
+        uploads.safe += u.label_counts.safe ?? 0;
+        uploads.danger += u.label_counts.danger ?? 0;
+      }
+      const feedback = { safe: 0, danger: 0 };
+      for (const p of await repo.listPredictions({ withFeedback: true, limit: 1000 })) if (p.feedback_label && p.object_key) feedback[p.feedback_label]++;
+      const perDay = await repo.predictionsPerClassPerDay({ since });
+      const perClass = { safe: 0, danger: 0 };
+      for (const d of perDay) perClass[d.class] += d.count;
+      return c.json(
+        {
+          dataset: { uploads, feedback, total: { safe: uploads.safe + feedback.safe, danger: uploads.danger + feedback.danger } },
+          predictions: {
+            since: since.toISOString(),
+            per_class: perClass,
+            per_day: perDay,
+            confidence_histogram: await repo.confidenceHistogram({ since }),
+          },
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/feedback/export',
+      tags: ['stats'],
+      summary: 'Feedback clips as a dataset zip (safe/, danger/), usable with /retrain or the CLI',
+      security: keyed,
+      middleware: [admin] as const,
+      responses: {
+        200: { description: 'application/zip', content: { 'application/zip': { schema: z.any().openapi({ type: 'string', format: 'binary' }) } } },
+        ...pick(errorResponses, 401, 403),
+      },
+    }),
+    async (c) => {
+      const files: Record<string, Uint8Array> = {};
+      for (const p of await repo.listPredictions({ withFeedback: true, limit: 1000 })) {
+        if (!p.object_key || !p.feedback_label) continue;
+        const bytes = await blobs.get(p.object_key);
+        if (!bytes) continue;
+        files[`${p.feedback_label}/${p.id}.${sniffContainer(bytes) ?? 'bin'}`] = bytes;
+      }
+      // Audio is already compressed (or PCM that deflate barely shrinks): store, don't deflate.
+      const zip = zipSync(files, { level: 0 });
+      return c.body(zip as Uint8Array<ArrayBuffer>, 200, {
+        'Content-Type': 'application/zip',
+        'Content-Disposition': 'attachment; filename="sentinel-feedback.zip"',
+      });
+    },
+  );
+
+  // ---- docs, blobs ----
+
+  app.doc('/openapi.json', {
+    openapi: '3.0.3',
+    info: {
+      title: 'Sentinel API',
+      version: '1.0.0',
+      description: 'Acoustic distress detection. Errors are always {"error": {"code", "message"}}.',
+    },
+  });
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'Sentinel API' }));
+  if (deps.blobHandler) {
+    const handler = deps.blobHandler;
+    app.all(`${SERVICE.blob.localRoute}/*`, (c) => handler(c.req.raw));
+  }
+  return app;
+}
+
+function pick<T extends Record<number, unknown>, K extends keyof T>(record: T, ...keys: K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, record[k]])) as Pick<T, K>;
+}
+

@@ -1,0 +1,200 @@
+/**
+ * Request and response schemas of the API (zod, with OpenAPI metadata): the routes validate requests with them and
+ * /openapi.json is generated from them. JSON names are snake_case, as in the database, and the seed's names
+ * (`prediction`, `class`, `confidence`, `model_loaded`…) are kept where the original API had them.
+ */
+import { z } from '@hono/zod-openapi';
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'unsupported_format' }),
+      message: z.string().openapi({ example: 'Not an audio format Sentinel can decode.' }),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .openapi('Error');
+
+const label = z.enum(['safe', 'danger']);
+const isoDate = z.string().openapi({ format: 'date-time', example: '2026-01-31T12:00:00.000Z' });
+const metricValues = z.record(z.string(), z.number()).openapi({ example: { accuracy: 0.93, balancedAccuracy: 0.92 } });
+const binary = z.any().openapi({ type: 'string', format: 'binary' });
+const flag = z.enum(['true', 'false', '1', '0']);
+
+export const ServiceInfoSchema = z
+  .object({
+    service: z.literal('sentinel'),
+    message: z.string(),
+    model_version: z.string().nullable(),
+    docs: z.string(),
+    openapi: z.string(),
+  })
+  .openapi('ServiceInfo');
+
+const checkSchema = z.object({ ok: z.boolean(), ms: z.number(), detail: z.string().optional() });
+export const HealthSchema = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    checks: z.object({ database: checkSchema, blobs: checkSchema, model: checkSchema }),
+    services: z.record(z.string(), z.string()),
+  })
+  .openapi('Health');
+
+export const ModelStatusSchema = z
+  .object({
+    model_loaded: z.boolean(),
+    is_training: z.boolean(),
+    training_status: z.enum(['idle', 'queued', 'running', 'succeeded', 'failed', 'cancelled']),
+    model_accuracy: z.number().nullable(),
+    model_version: z.string().nullable(),
+    threshold: z.number().nullable(),
+    representation: z.string().nullable(),
+    metrics: metricValues,
+    created_at: isoDate.nullable(),
+    loaded_at: isoDate.nullable(),
+    training_session_id: z.string().nullable(),
+  })
+  .openapi('ModelStatus');
+
+export const PredictFormSchema = z.object({
+  file: binary.optional().openapi({ description: 'The recording (wav, mp3, flac, ogg/opus, webm, m4a); analysed whole, up to 10 minutes.' }),
+  keep: flag.optional().openapi({ description: 'Keep the audio so that feedback on this prediction becomes training data.' }),
+});
+
+export const PredictJsonSchema = z.object({
+  object_key: z.string().min(1).max(1024).openapi({ description: 'Key returned by POST /uploads, after the upload finished.' }),
+  keep: z.boolean().optional(),
+});
+
+export const PredictionSchema = z
+  .object({
+    prediction: label.openapi({ description: 'Seed name of `class`.' }),
+    class: label,
+    confidence: z.number().openapi({ description: 'probability for danger, 1 - probability for safe' }),
+    probability: z.number().openapi({ description: 'P(danger) of the most dangerous window' }),
+    threshold: z.number(),
+    duration: z.number().openapi({ description: 'seconds' }),
+    windows: z.array(z.object({ start: z.number(), end: z.number(), probability: z.number() })),
+    events: z.array(z.object({ start: z.number(), end: z.number(), peak_probability: z.number() })),
+    model_version: z.string(),
+    prediction_id: z.string(),
+  })
+  .openapi('Prediction');
+
+export const UploadRequestSchema = z
+  .object({
+    filename: z.string().min(1).max(255),
+    content_type: z.string().min(3).max(200).openapi({ example: 'application/zip' }),
+    purpose: z.enum(['audio', 'dataset']).openapi({ description: 'audio: for /predict; dataset: a zip for /retrain (needs an API key)' }),
+    bytes: z.number().int().nonnegative().optional().openapi({ description: 'Declared size; refused with 413 when over the limit.' }),
+  })
+  .openapi('UploadRequest');
+
+export const UploadTicketSchema = z
+  .object({
+    upload_id: z.string(),
+    object_key: z.string(),
+    url: z.string(),
+    method: z.literal('PUT'),
+    headers: z.record(z.string(), z.string()),
+    expires_in: z.number(),
+    max_bytes: z.number(),
+  })
+  .openapi('UploadTicket');
+
+export const TrainFormSchema = z.object({
+  file: binary.optional().openapi({ description: 'A zip with safe/ and danger/ folders of audio clips (optional manifest.csv).' }),
+  mode: z.enum(['head', 'finetune']).optional(),
+  epochs: z.string().regex(/^\d{1,5}$/).optional(),
+});
+
+export const TrainJsonSchema = z.object({
+  object_key: z.string().min(1).max(1024).optional().openapi({ description: 'Key of a dataset zip uploaded via POST /uploads.' }),
+  mode: z.enum(['head', 'finetune']).optional(),
+  epochs: z.number().int().min(1).max(10_000).optional(),
+});
+
+const skippedSchema = z.object({ path: z.string(), code: z.string(), reason: z.string() });
+export const TrainAcceptedSchema = z
+  .object({
+    status: z.literal('queued'),
+    session_id: z.string(),
+    upload_id: z.string().nullable(),
+    counts: z.object({ safe: z.number(), danger: z.number() }).nullable(),
+    skipped: z.array(skippedSchema),
+  })
+  .openapi('TrainAccepted');
+
+export const SessionSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+    mode: z.string(),
+    epochs: z.number(),
+    progress: z.object({ phase: z.string(), done: z.number(), total: z.number(), detail: z.string().optional() }).nullable(),
+    epoch_metrics: z.array(z.record(z.string(), z.number())),
+    final_metrics: metricValues.nullable(),
+    model_version: z.string().nullable(),
+    upload_id: z.string().nullable(),
+    parent_version: z.string().nullable(),
+    attempts: z.number(),
+    created_at: isoDate,
+    started_at: isoDate.nullable(),
+    heartbeat_at: isoDate.nullable(),
+    finished_at: isoDate.nullable(),
+    error: z.string().nullable(),
+  })
+  .openapi('Session');
+
+export const SessionListSchema = z.object({ sessions: z.array(SessionSchema) }).openapi('SessionList');
+
+export const ModelSchema = z
+  .object({
+    version: z.string(),
+    status: z.enum(['candidate', 'promoted', 'rejected', 'archived']),
+    parent_version: z.string().nullable(),
+    threshold: z.number(),
+    metrics: metricValues,
+    artifact_prefix: z.string(),
+    created_at: isoDate,
+    current: z.boolean(),
+  })
+  .openapi('Model');
+
+export const ModelListSchema = z.object({ current: z.string().nullable(), models: z.array(ModelSchema) }).openapi('ModelList');
+
+export const AliasChangeSchema = z
+  .object({ current: z.string(), previous: z.string().nullable(), actor: z.string(), reason: z.string() })
+  .openapi('AliasChange');
+
+export const ReasonSchema = z.object({ reason: z.string().min(1).max(2000).optional() });
+
+export const StatsSchema = z
+  .object({
+    dataset: z.object({
+      uploads: z.object({ safe: z.number(), danger: z.number() }),
+      feedback: z.object({ safe: z.number(), danger: z.number() }),
+      total: z.object({ safe: z.number(), danger: z.number() }),
+    }),
+    predictions: z.object({
+      since: isoDate,
+      per_class: z.object({ safe: z.number(), danger: z.number() }),
+      per_day: z.array(z.object({ day: z.string(), class: label, count: z.number() })),
+      confidence_histogram: z.array(z.object({ lower: z.number(), upper: z.number(), count: z.number() })),
+    }),
+  })
+  .openapi('Stats');
+
+export const FeedbackSchema = z.object({ label }).openapi('FeedbackRequest');
+export const FeedbackResultSchema = z
+  .object({ prediction_id: z.string(), feedback_label: label, training_data: z.boolean() })
+  .openapi('FeedbackResult');
+
+export const IdParam = z.object({ id: z.string().min(1).max(200).openapi({ param: { name: 'id', in: 'path' } }) });
+export const VersionParam = z.object({
+  version: z.string().min(1).max(200).openapi({ param: { name: 'version', in: 'path' } }),
+});
+export const SessionQuery = z.object({
+  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});

@@ -1,0 +1,155 @@
+/**
+ * The local stack behind `npm start`: one process with the API, /docs, the console page, the retraining worker
+ * loop, PGlite and filesystem blobs under SENTINEL_DATA_DIR (default .sentinel/), the database-backed job queue, and
+ * the shipped model (models/default) registered as `current` on first start. Configuration: env vars only
+ * (adapters/env.ts, README table). Cloud parts can be switched in by the same variables (S3, SQS, Neon).
+ *
+ *   npm start                    # http://127.0.0.1:8787
+ *   PORT=8788 SENTINEL_DATA_DIR=.sentinel-b npm start    # a second stack beside the first
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import pino from 'pino';
+import { API } from '../shared/config.ts';
+import { FsBlobStore } from '../adapters/blob/fs.ts';
+import { FsEmbeddingCache } from '../adapters/embedding-cache-fs.ts';
+import { readApiEnv, readServiceEnv, readWorkerEnv } from '../adapters/env.ts';
+import { openServices } from '../adapters/service.ts';
+import { initTfBackend } from '../adapters/tf-backend.ts';
+import { startWorkerLoop, type WorkerLoop } from '../worker/loop.ts';
+import type { TrainingJob } from '../worker/job.ts';
+import { createApp } from './app.ts';
+import { ensureAdminKey, registerDefaultModel } from './bootstrap.ts';
+import { consolePage } from './console.ts';
+import { ModelRegistry } from './model-registry.ts';
+
+export interface LocalStack {
+  url: string;
+  port: number;
+  adminKey: { key: string; source: string } | null;
+  worker: WorkerLoop | null;
+  close(): Promise<void>;
+}
+
+type Env = Record<string, string | undefined>;
+
+function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<ServerType> {
+  return new Promise((resolvePromise, reject) => {
+    const server = serve({ fetch, port, hostname }, () => resolvePromise(server));
+    server.once('error', reject);
+  });
+}
+
+export async function startLocalStack(env: Env = process.env): Promise<LocalStack> {
+  const apiEnv = readApiEnv(env);
+  const serviceEnv = readServiceEnv(env);
+  const workerEnv = readWorkerEnv(env);
+  const logger = pino({ level: apiEnv.logLevel, base: { svc: 'sentinel' } });
+  const log = (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => logger[level](details ?? {}, message);
+
+  await mkdir(serviceEnv.dataDir, { recursive: true });
+  await initTfBackend(env as NodeJS.ProcessEnv, (m) => logger.info(m));
+
+  // Listen first (requests wait for startup) so the actual port is known for presigned URLs when PORT=0.
+  let handler: ((request: Request) => Response | Promise<Response>) | null = null;
+  let ready!: () => void;
+  const started = new Promise<void>((r) => (ready = r));
+  const server = await listen(async (request) => {
+    await started;
+    return handler!(request);
+  }, apiEnv.port, apiEnv.host);
+  const port = (server.address() as AddressInfo).port;
+  const host = apiEnv.host === '0.0.0.0' || apiEnv.host === '::' ? '127.0.0.1' : apiEnv.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  const services = await openServices<TrainingJob>(serviceEnv, { publicUrl: url });
+  const { repo, blobs, queue } = services;
+  const adminKey = await ensureAdminKey(repo, apiEnv.adminKey, serviceEnv.dataDir);
+  try {
+    const registered = await registerDefaultModel(repo, blobs, resolve(apiEnv.defaultModelDir));
+    if (registered) log('info', 'default model registered as current', { version: registered, dir: apiEnv.defaultModelDir });
+  } catch (error) {
+    log('error', 'default model could not be registered', { dir: apiEnv.defaultModelDir, error: String(error) });
+  }
+  const models = new ModelRegistry({
+    repo,
+    blobs,
+    recheckSeconds: apiEnv.modelRecheckSeconds,
+    batch: API.batch,
+    log: (m, d) => log('info', m, d),
+  });
+  await models.refresh().catch((error) => log('warn', 'no model served yet', { error: String(error) }));
+
+  const webDist = resolve('web/dist');
+  const app = createApp({
+    repo,
+    blobs,
+    queue,
+    models,
+    config: { ...apiEnv, defaultEpochs: workerEnv.epochs },
+    describe: services.describe,
+    ...(blobs instanceof FsBlobStore ? { blobHandler: (r: Request) => blobs.handlePresignedRequest(r) } : {}),
+    consolePage: consolePage(webDist),
+    log,
+  });
+  if (existsSync(webDist)) app.use('/*', serveStatic({ root: webDist })); // the web console's assets, once built
+  handler = (request) => app.fetch(request);
+  ready();
+
+  const worker = workerEnv.inProcess
+    ? startWorkerLoop({
+        queue,
+        repo,
+        blobs,
+        cache: new FsEmbeddingCache(join(serviceEnv.dataDir, 'cache', 'embeddings')),
+        training: { folds: workerEnv.folds, augmentations: workerEnv.augmentations },
+        visibilitySeconds: workerEnv.visibilitySeconds,
+        // Short polls: the db queue wakes at once on sends from this process anyway; this bounds shutdown time.
+        waitSeconds: 2,
+        onPromoted: () => void models.refresh(),
+        log,
+      })
+    : null;
+
+  log('info', 'sentinel local stack ready', {
+    url,
+    docs: `${url}/docs`,
+    services: services.describe(),
+    worker: worker !== null,
+    admin_key: adminKey?.source ?? 'none (set SENTINEL_ADMIN_KEY)',
+  });
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    adminKey,
+    worker,
+    close() {
+      closing ??= (async () => {
+        await worker?.stop();
+        await new Promise<void>((r) => server.close(() => r()));
+        models.dispose();
+        await services.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const stack = await startLocalStack();
+  process.stdout.write(`\nSentinel is running at ${stack.url}  (API docs: ${stack.url}/docs)\n`);
+  if (stack.adminKey) process.stdout.write(`Admin API key: ${stack.adminKey.source}\n\n`);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stdout.write(`\n${signal}: stopping (a running training is given back and resumes on the next start)…\n`);
+      void stack.close().then(() => process.exit(0));
+    });
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * One training job, start to finish: claim the session, gather its clips, train a candidate from the current model's
+ * backbone, store it under models/<version>/, gate it against the current model on the same held-out clips, promote
+ * it only if at least as good, record everything. The same code runs in the SQS worker container (worker/main.ts)
+ * and in the local stack's process (functions/server.ts).
+ *
+ * Delivery is at-least-once, so the handler is idempotent: a finished session's job is just acked; a session
+ * another run holds (fresh heartbeat) is not trained again; success (session row + alias + model status) is one
+ * transaction fenced by the run's attempt number, so a run that lost its claim cannot promote.
+ * Failures: bad data (no usable clips, one class, no base model) fail the session at once (retrying cannot help);
+ * anything else is retried with the job made visible again after WORKER.retryDelaySeconds, and on the last allowed
+ * delivery the session is failed with the error and the job left to the queue's dead-letter redrive.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { SERVICE, TRAINING, WORKER } from '../shared/config.ts';
+import { SentinelError } from '../shared/errors.ts';
+import { Detector } from '../shared/inference/detector.ts';
+import { buildHead, headConfigOf, transplantWeights } from '../shared/model/classifier.ts';
+import { loadArtifact } from '../shared/model/artifact.ts';
+import { MOBILENET_V2_OUTPUT } from '../shared/model/mobilenetv2.ts';
+import type { ModelFiles } from '../shared/model/files.ts';
+import type { BlobStore } from '../shared/ports/blob-store.ts';
+import type { SessionProgress, TrainingSession } from '../shared/ports/db-schema.ts';
+import type { JobQueue, ReceivedJob } from '../shared/ports/job-queue.ts';
+import type { Repository } from '../shared/ports/repository.ts';
+import type { EmbeddingCache } from '../shared/training/embedding-cache.ts';
+import { groupTrainValSplit } from '../shared/training/split.ts';
+import { trainModel, type TrainProgress, type TrainResult } from '../shared/training/trainer.ts';
+import type { LabeledClip } from '../shared/types.ts';
+import { loadDatasetClips, loadFeedbackClips } from '../adapters/dataset-store.ts';
+import { CURRENT_ALIAS, loadModelFiles, scalarMetrics, storeModel } from '../adapters/model-store.ts';
+import { runGate, type GateResult } from './gate.ts';
+import { trainingJobSchema, type TrainingJob, type TrainingKind } from './job.ts';
+
+export interface TrainingSettings {
+  folds: number;
+  augmentations: number;
+}
+
+export interface WorkerDeps {
+  repo: Repository;
+  blobs: BlobStore;
+  queue: JobQueue<TrainingJob>;
+  cache: EmbeddingCache;
+  training: TrainingSettings;
+  /** Visibility granted per extension, seconds (default SERVICE.queue.visibilitySeconds). */
+  visibilitySeconds?: number;
+  /** Deliveries before the queue dead-letters a job (default SERVICE.queue.maxReceives). */
+  maxReceives?: number;
+  /** Seconds before a failed attempt's job is receivable again (default WORKER.retryDelaySeconds). */
+  retryDelaySeconds?: number;
+  /** Called once a candidate became `current` (the local stack refreshes its serving model at once). */
+  onPromoted?: (version: string) => void;
+  /** Set when the process is shutting down: the run gives the session back at its next progress report. */
+  stopping?: () => boolean;
+  /** Test seam: replaces trainModel. */
+  train?: typeof trainModel;
+  log?: (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => void;
+}
+
+export type JobOutcome =
+  | { outcome: 'succeeded'; sessionId: string; version: string; promoted: boolean; gate: GateResult }
+  | { outcome: 'duplicate' | 'held-elsewhere' | 'malformed' | 'missing-session' | 'lost' | 'shutdown'; sessionId?: string }
+  | { outcome: 'failed' | 'retry'; sessionId: string; error: string };
+
+/** Errors that another attempt cannot fix: the session fails at once. */
+const PERMANENT = new Set([
+  'TRAINING_DATA_INVALID',
+  'NO_BASE_MODEL',
+  'UPLOAD_NOT_FOUND',
+  'UPLOAD_INVALID',
+  'MODEL_ARTIFACT_INVALID',
+  'MODEL_ARTIFACT_CORRUPT',
+  'MODEL_CONFIG_MISMATCH',
+]);
+
+class RunAborted extends SentinelError {
+  constructor(readonly why: 'lost' | 'shutdown') {
+    super('RUN_ABORTED', why === 'lost' ? 'The run lost its claim on the session.' : 'The worker is shutting down.');
+  }
+}
+
+/** Feature-map model (backbone) of a serving model: backbone (BN folded) -> GAP -> head; cut at out_relu. */
+export function backboneOf(model: tf.LayersModel): tf.LayersModel {
+  return tf.model({ inputs: model.inputs, outputs: model.getLayer(MOBILENET_V2_OUTPUT).output as tf.SymbolicTensor });
+}
+
+/** A head model carrying the serving model's head weights (warm start for continue-training). */
+export function headOf(model: tf.LayersModel): tf.LayersModel {
+  const dim = (model.getLayer(MOBILENET_V2_OUTPUT).output as tf.SymbolicTensor).shape[3] as number;
+  const head = buildHead({ embeddingDim: dim, head: headConfigOf(model) });
+  transplantWeights(model, head);
+  return head;
+}
+
+async function gatherClips(deps: WorkerDeps, kind: TrainingKind, session: TrainingSession): Promise<LabeledClip[]> {
+  if (kind === 'retrain') {
+    if (!session.upload_id) throw new SentinelError('TRAINING_DATA_INVALID', 'A retrain session needs an upload.');
+    return loadDatasetClips(deps.blobs, session.upload_id);
+  }
+  const ids = new Set<string>();
+  if (session.upload_id) ids.add(session.upload_id);
+  for (const u of await deps.repo.listUploads({ status: 'ready', limit: 1000 })) ids.add(u.id);
+  const clips: LabeledClip[] = [];
+  for (const id of ids) clips.push(...(await loadDatasetClips(deps.blobs, id)));
+  clips.push(...(await loadFeedbackClips(deps.repo, deps.blobs)));
+  return clips;
+}
+
+/** Held-out clips for the gate (whole groups), the rest for training; both sides must hold both labels. */
+export function splitForGate(clips: readonly LabeledClip[], fraction = WORKER.gate.validationFraction): { train: LabeledClip[]; validation: LabeledClip[] } {
+  const count = (list: readonly LabeledClip[], label: string) => list.filter((c) => c.label === label).length;
+  const items = clips.map((c) => ({ group: c.group ?? c.path, label: c.label }));
+  if (new Set(items.map((i) => i.group)).size < 4 || count(clips, 'safe') < 2 || count(clips, 'danger') < 2) {
+    throw new SentinelError(
+      'TRAINING_DATA_INVALID',
+      `Training needs at least 2 safe and 2 danger clips from 4 or more recordings (got ${count(clips, 'safe')} safe, ${count(clips, 'danger')} danger).`,
+    );
+  }
+  const split = groupTrainValSplit(items, fraction, TRAINING.seed);
+  const train = split.train.map((i) => clips[i]);
+  const validation = split.validation.map((i) => clips[i]);
+  for (const [name, part] of [['training', train], ['held-out', validation]] as const) {
+    if (count(part, 'safe') === 0 || count(part, 'danger') === 0) {
+      throw new SentinelError('TRAINING_DATA_INVALID', `The ${name} part of the data lacks a class; add more clips of each label.`);
+    }
+  }
+  return { train, validation };
+}
+
+export async function handleJob(job: ReceivedJob<TrainingJob>, deps: WorkerDeps): Promise<JobOutcome> {
+  const { repo, queue } = deps;
+  const log = deps.log ?? (() => {});
+  const visibility = deps.visibilitySeconds ?? SERVICE.queue.visibilitySeconds;
+  const maxReceives = deps.maxReceives ?? SERVICE.queue.maxReceives;
+  const ack = async () => {
+    try {
+      await queue.ack(job.receipt);
+    } catch (error) {
+      log('warn', 'ack failed (redelivered meanwhile?)', { job: job.id, error: String(error) });
+    }
+  };
+
+  const parsed = trainingJobSchema.safeParse(job.body);
+  if (!parsed.success) {
+    log('error', 'malformed job dropped', { job: job.id, body: job.body });
+    await ack();
+    return { outcome: 'malformed' };
+  }
+  const { session_id: id, kind } = parsed.data;
+  const existing = await repo.getSession(id);
+  if (!existing) {
+    log('warn', 'job for an unknown session dropped', { job: job.id, session: id });
+    await ack();
+    return { outcome: 'missing-session', sessionId: id };
+  }
+  if (existing.status !== 'queued' && existing.status !== 'running') {
+    await ack(); // a duplicate of a finished job
+    return { outcome: 'duplicate', sessionId: id };
+  }
+  // Stale after 0.4 x visibility (120 s of 300 s): a dead run's claim lapses before its message comes back.
+  const claim = await repo.markRunning(id, { staleAfterSeconds: Math.max(1, Math.round(visibility * 0.4)) });
+  if (!claim.claimed) {
+    await ack(); // another live run holds the session; its own delivery stays with it
+    return { outcome: 'held-elsewhere', sessionId: id };
+  }
+  const attempt = claim.session.attempts;
+  log('info', 'training started', { session: id, kind, attempt, delivery: job.receiveCount });
+  await repo.recordEvent('training.started', { session_id: id, kind, attempt });
+
+  let lost = false;
+  let progress: SessionProgress = { phase: 'start', done: 0, total: 1 };
+  let ticking = false;
+  const tick = async () => {
+    if (ticking) return;
+    ticking = true;
+    try {
+      await queue.extendVisibility(job.receipt, visibility);
+      if (!(await repo.heartbeat(id, attempt, progress))) lost = true;
+    } catch (error) {
+      log('warn', 'heartbeat failed', { session: id, error: String(error) });
+      if ((error as { code?: string }).code === 'RECEIPT_INVALID') lost = true;
+    } finally {
+      ticking = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), Math.max(1, visibility / 10) * 1000);
+  const onProgress = (p: TrainProgress) => {
+    progress = { phase: p.phase, done: p.done, total: p.total, ...(p.detail ? { detail: p.detail } : {}) };
+    if (lost) throw new RunAborted('lost');
+    if (deps.stopping?.()) throw new RunAborted('shutdown');
+  };
+
+  const disposables: { dispose(): void }[] = [];
+  try {
+    const alias = await repo.getAlias(CURRENT_ALIAS);
+    const baseRow = alias ? await repo.getModel(alias.version) : null;
+    if (!baseRow) throw new SentinelError('NO_BASE_MODEL', 'There is no current model to retrain from (its backbone is the starting point).');
+    const baseFiles: ModelFiles = await loadModelFiles(deps.blobs, baseRow.artifact_prefix);
+    // Two copies: training may touch the backbone's layers (fine-tuning), the gate needs the current model intact.
+    const current = await Detector.fromFiles(baseFiles);
+    disposables.push(current);
+    const base = await loadArtifact(baseFiles);
+    disposables.push(base.model);
+
+    progress = { phase: 'data', done: 0, total: 1 };
+    const clips = await gatherClips(deps, kind, claim.session);
+    const { train, validation } = splitForGate(clips);
+    const weights = base.manifest.files['weights.bin']?.sha256 ?? base.manifest.version;
+    const result: TrainResult = await (deps.train ?? trainModel)({
+      clips: train,
+      backbone: {
+        model: backboneOf(base.model),
+        id: `${base.manifest.version}:${weights.slice(0, 16)}`,
+        alpha: base.manifest.backbone.alpha,
+        weightsSource: `sentinel:${base.manifest.version}`,
+        folded: true,
+      },
+      representation: base.manifest.representation,
+      mode: claim.session.mode === 'finetune' ? 'finetune' : 'head',
+      epochs: claim.session.epochs,
+      folds: deps.training.folds,
+      augmentations: deps.training.augmentations,
+      cache: deps.cache,
+      parent: { manifest: base.manifest, ...(kind === 'continue' ? { head: headOf(base.model) } : {}) },
+      command: `api ${kind} session ${id}`,
+      onProgress,
+    });
+
+    progress = { phase: 'gate', done: 0, total: validation.length };
+    await tick();
+    const candidate = await Detector.fromFiles(result.files);
+    disposables.push(candidate);
+    const gate = await runGate({ clips: validation, candidate, current });
+    if (lost) throw new RunAborted('lost');
+
+    const { model } = await storeModel(repo, deps.blobs, result.files, { status: 'candidate', metrics: scalarMetrics(gate.candidate as never) });
+    const finalMetrics = {
+      ...scalarMetrics(gate.candidate as never),
+      promoted: gate.promote ? 1 : 0,
+      gate_clips: gate.clips,
+      ...(gate.current ? { [`current_${gate.metric}`]: gate.current[gate.metric] } : {}),
+      skipped_clips: result.skipped.length,
+    };
+    await repo.transaction(async (tx) => {
+      const done = await tx.markSucceeded(id, attempt, { final_metrics: finalMetrics, model_version: model.version });
+      if (!done) throw new RunAborted('lost');
+      if (gate.promote) {
+        const before = await tx.getAlias(CURRENT_ALIAS);
+        await tx.setAlias(CURRENT_ALIAS, model.version, `worker:session:${id}`, `gate: ${gate.reason}`);
+        await tx.setModelStatus(model.version, 'promoted');
+        if (before && before.version !== model.version) await tx.setModelStatus(before.version, 'archived');
+      } else {
+        await tx.setModelStatus(model.version, 'rejected');
+      }
+    });
+    await repo.recordEvent(gate.promote ? 'model.promoted' : 'model.rejected', { session_id: id, version: model.version, reason: gate.reason });
+    log('info', 'training finished', { session: id, version: model.version, promoted: gate.promote, gate: gate.reason });
+    clearInterval(timer);
+    await ack();
+    if (gate.promote) deps.onPromoted?.(model.version);
+    return { outcome: 'succeeded', sessionId: id, version: model.version, promoted: gate.promote, gate };
+  } catch (error) {
+    clearInterval(timer);
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof RunAborted && error.why === 'lost') {
+      log('warn', 'run lost its session; leaving it to the new owner', { session: id });
+      await ack();
+      return { outcome: 'lost', sessionId: id };
+    }
+    if (error instanceof RunAborted) {
+      // Shutdown: give the session back and make the job receivable again at once.
+      await repo.requeueSession(id, attempt, 'interrupted by a worker shutdown; resumes on the next start');
+      await queue.extendVisibility(job.receipt, 0).catch(() => {});
+      return { outcome: 'shutdown', sessionId: id };
+    }
+    const code = (error as { code?: string }).code ?? '';
+    const permanent = PERMANENT.has(code) || error instanceof SentinelError && /^(no_|zip_|invalid_zip)/.test(code);
+    const lastTry = job.receiveCount >= maxReceives;
+    log('error', 'training failed', { session: id, attempt, delivery: job.receiveCount, permanent, error: error instanceof Error ? error.stack ?? message : message });
+    if (permanent || lastTry) {
+      await repo.markFailed(id, attempt, `${code ? `${code}: ` : ''}${message}`);
+      await repo.recordEvent('training.failed', { session_id: id, error: message, attempts: job.receiveCount, dead_lettered: !permanent });
+      if (permanent) await ack();
+      // Last delivery: not acked, visible at once, so the queue's redrive moves it to the dead-letter queue.
+      else await queue.extendVisibility(job.receipt, 0).catch(() => {});
+      return { outcome: 'failed', sessionId: id, error: message };
+    }
+    await repo.requeueSession(id, attempt, `attempt ${job.receiveCount} failed: ${message}`);
+    await queue.extendVisibility(job.receipt, deps.retryDelaySeconds ?? WORKER.retryDelaySeconds).catch(() => {});
+    return { outcome: 'retry', sessionId: id, error: message };
+  } finally {
+    for (const d of disposables) d.dispose();
+  }
+}
