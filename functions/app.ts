@@ -647,6 +647,37 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
     },
   );
 
+  const MODEL_FILE_TYPES: Record<string, string> = { 'model.json': 'application/json', 'sentinel.json': 'application/json' };
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/models/{version}/files/{name}',
+      tags: ['models'],
+      summary: 'One file of a model artifact (model.json, weights.bin, sentinel.json): the console loads models from here',
+      description: 'Read-only. A version never changes once stored, so responses are cacheable for good.',
+      request: {
+        params: S.VersionParam.extend({
+          name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/).openapi({ param: { name: 'name', in: 'path' }, example: 'sentinel.json' }),
+        }),
+      },
+      responses: {
+        200: { description: 'The file', content: { 'application/octet-stream': { schema: z.any().openapi({ type: 'string', format: 'binary' }) } } },
+        ...pick(errorResponses, 400, 404),
+      },
+    }),
+    async (c) => {
+      const { version, name } = c.req.valid('param');
+      const model = await repo.getModel(version);
+      if (!model) throw new ApiError(404, 'model_not_found', `No model version ${version}.`);
+      const bytes = await blobs.get(model.artifact_prefix + name);
+      if (!bytes) throw new ApiError(404, 'model_file_not_found', `Model ${version} has no file ${name}.`);
+      return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+        'Content-Type': MODEL_FILE_TYPES[name] ?? 'application/octet-stream',
+        'Cache-Control': 'public, max-age=31536000, immutable',
+      });
+    },
+  );
+
   // ---- stats and exports ----
 
   app.openapi(
