@@ -93,7 +93,8 @@ export function headOf(model: tf.LayersModel): tf.LayersModel {
   return head;
 }
 
-async function gatherClips(deps: WorkerDeps, kind: TrainingKind, session: TrainingSession): Promise<LabeledClip[]> {
+/** The clips a session trains on (before the gate's hold-out): see TrainingKind. */
+export async function gatherClips(deps: Pick<WorkerDeps, 'repo' | 'blobs'>, kind: TrainingKind, session: TrainingSession): Promise<LabeledClip[]> {
   if (kind === 'retrain') {
     if (!session.upload_id) throw new SentinelError('TRAINING_DATA_INVALID', 'A retrain session needs an upload.');
     return loadDatasetClips(deps.blobs, session.upload_id);

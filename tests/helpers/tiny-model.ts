@@ -48,11 +48,13 @@ async function randomBackbone(): Promise<BackboneSpec> {
 }
 
 /** Trains the tiny model (wasm backend) and returns its artifact files. ~10-20 s on a busy 2-core machine. */
-export async function tinyModelFiles(options: { clips?: number; seed?: number } = {}): Promise<ModelFiles> {
+export async function tinyModelFiles(options: { clips?: number; seed?: number; invert?: boolean } = {}): Promise<ModelFiles> {
   await selectBackend({ requested: 'wasm', log: () => {} });
   const backbone = await randomBackbone();
+  const clips = syntheticClips(options.clips ?? 16, options.seed ?? 500);
   const result = await trainModel({
-    clips: syntheticClips(options.clips ?? 16, options.seed ?? 500),
+    // invert: a model that learned the labels the wrong way round (screams are "safe"), i.e. a bad current model.
+    clips: options.invert ? clips.map((c) => ({ ...c, label: c.label === 'danger' ? ('safe' as const) : ('danger' as const) })) : clips,
     backbone,
     representation: 'grey128',
     folds: 0,
@@ -66,7 +68,7 @@ export async function tinyModelFiles(options: { clips?: number; seed?: number } 
 }
 
 /** Writes the tiny model as a model folder (model.json, weights.bin, sentinel.json), e.g. as a stack's default model. */
-export async function writeTinyModel(dir: string, options: { clips?: number; seed?: number } = {}): Promise<void> {
+export async function writeTinyModel(dir: string, options: { clips?: number; seed?: number; invert?: boolean } = {}): Promise<void> {
   const { writeModelFiles } = await import('../../adapters/model-files.ts');
   await writeModelFiles(dir, await tinyModelFiles(options), { overwrite: true });
 }

@@ -1,0 +1,209 @@
+/**
+ * The retraining job handler (worker/handler.ts) on PGlite + fs blobs + the db queue: training from the current
+ * model's backbone, the gate (promote / reject), idempotency on duplicate and concurrent deliveries, visibility
+ * extension while training, retries then dead-letter with the session failed, and bad data failing at once.
+ * Real (tiny) training where the outcome depends on it; the `train` seam where only the handler's logic is tested.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FsBlobStore } from '../../adapters/blob/fs.ts';
+import { createDatabase, IN_MEMORY, type SentinelDatabase } from '../../adapters/db/index.ts';
+import { KyselyRepository } from '../../adapters/db/repo.ts';
+import { storeDataset } from '../../adapters/dataset-store.ts';
+import { CURRENT_ALIAS, loadModelFiles, storeModel } from '../../adapters/model-store.ts';
+import { DbJobQueue } from '../../adapters/queue/db.ts';
+import type { ModelFiles } from '../../shared/model/files.ts';
+import { readManifest } from '../../shared/model/artifact.ts';
+import type { ReceivedJob } from '../../shared/ports/job-queue.ts';
+import { MemoryEmbeddingCache } from '../../shared/training/embedding-cache.ts';
+import { trainModel, type TrainRequest } from '../../shared/training/trainer.ts';
+import type { LabeledClip } from '../../shared/types.ts';
+import { gatherClips, handleJob, type WorkerDeps } from '../../worker/handler.ts';
+import type { TrainingJob, TrainingKind } from '../../worker/job.ts';
+import { syntheticClips, tinyModelFiles } from '../helpers/tiny-model.ts';
+
+let dir: string;
+let database: SentinelDatabase;
+let repo: KyselyRepository;
+let blobs: FsBlobStore;
+let queue: DbJobQueue<TrainingJob>;
+let bad: ModelFiles;
+let good: ModelFiles;
+let badVersion: string;
+
+function deps(overrides: Partial<WorkerDeps> = {}): WorkerDeps {
+  return { repo, blobs, queue, cache: new MemoryEmbeddingCache(), training: { folds: 0, augmentations: 0 }, retryDelaySeconds: 0, ...overrides };
+}
+
+async function upload(clips: LabeledClip[]): Promise<string> {
+  const id = globalThis.crypto.randomUUID();
+  await repo.createUpload({ id, object_key: `uploads/${id}/d.zip`, filename: 'd.zip', bytes: 1 });
+  const index = await storeDataset(blobs, id, { clips, skipped: [] });
+  await repo.updateUpload(id, { status: 'ready', label_counts: index.counts });
+  return id;
+}
+
+async function enqueue(uploadId: string | null, kind: TrainingKind = 'retrain'): Promise<string> {
+  const session = await repo.createSession({ mode: 'head', epochs: 10, upload_id: uploadId });
+  await queue.send({ session_id: session.id, kind });
+  return session.id;
+}
+
+async function receive(visibilitySeconds = 30): Promise<ReceivedJob<TrainingJob>> {
+  const [job] = await queue.receive({ waitSeconds: 2, visibilitySeconds });
+  expect(job).toBeDefined();
+  return job;
+}
+
+/** Points `current` at `files` (storing them if new). */
+async function makeCurrent(files: ModelFiles): Promise<string> {
+  const { model } = await storeModel(repo, blobs, files, { status: 'promoted' });
+  await repo.setAlias(CURRENT_ALIAS, model.version, 'test', 'fixture');
+  return model.version;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sentinel-worker-'));
+  database = await createDatabase({ pgliteDir: IN_MEMORY });
+  repo = new KyselyRepository(database.db);
+  blobs = new FsBlobStore({ root: join(dir, 'blobs') });
+  queue = new DbJobQueue<TrainingJob>({ db: database.db, pollIntervalMs: 50 });
+  // A current model that learned the labels backwards: any sensible candidate beats it at the gate.
+  bad = await tinyModelFiles({ invert: true, seed: 700 });
+  good = await tinyModelFiles({ seed: 710 });
+  badVersion = readManifest(bad).version;
+});
+afterAll(async () => {
+  await queue?.close();
+  await database?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('handleJob', () => {
+  beforeEach(async () => {
+    await makeCurrent(bad);
+  });
+
+  it('trains from the current backbone, stores the artifact, promotes a better candidate, acks; a duplicate does not train again', async () => {
+    let trainings = 0;
+    const counting = (request: TrainRequest) => {
+      trainings++;
+      return trainModel(request);
+    };
+    const sessionId = await enqueue(await upload(syntheticClips(16, 40)));
+    const outcome = await handleJob(await receive(), deps({ train: counting }));
+    expect(outcome).toMatchObject({ outcome: 'succeeded', sessionId, promoted: true });
+    if (outcome.outcome !== 'succeeded') throw new Error('unreachable');
+    expect(outcome.gate.candidate.balancedAccuracy).toBeGreaterThan(outcome.gate.current!.balancedAccuracy);
+
+    const session = (await repo.getSession(sessionId))!;
+    expect(session).toMatchObject({ status: 'succeeded', model_version: outcome.version, attempts: 1, parent_version: null });
+    expect(session.final_metrics).toMatchObject({ promoted: 1, gate_clips: expect.any(Number), current_balancedAccuracy: expect.any(Number) });
+    expect((await repo.getAlias(CURRENT_ALIAS))!.version).toBe(outcome.version);
+    expect((await repo.getModel(outcome.version))).toMatchObject({ status: 'promoted', parent_version: badVersion, artifact_prefix: `models/${outcome.version}/` });
+    expect((await repo.getModel(badVersion))!.status).toBe('archived');
+    const stored = await loadModelFiles(blobs, `models/${outcome.version}/`);
+    expect(readManifest(stored)).toMatchObject({ version: outcome.version, parentVersion: badVersion, representation: 'grey128' });
+    expect(await queue.receive({ waitSeconds: 0 })).toEqual([]);
+
+    // The same job delivered again (e.g. an SQS duplicate): acked, not trained, not promoted twice.
+    const promotions = (await repo.aliasHistory(CURRENT_ALIAS, { limit: 100 })).length;
+    await queue.send({ session_id: sessionId, kind: 'retrain' });
+    expect(await handleJob(await receive(), deps({ train: counting }))).toEqual({ outcome: 'duplicate', sessionId });
+    expect(trainings).toBe(1);
+    expect((await repo.aliasHistory(CURRENT_ALIAS, { limit: 100 })).length).toBe(promotions);
+    expect(await queue.receive({ waitSeconds: 0 })).toEqual([]);
+  });
+
+  it('keeps the current model when the candidate is worse, and records the rejection', async () => {
+    const goodVersion = await makeCurrent(good);
+    const sessionId = await enqueue(await upload(syntheticClips(16, 50)));
+    // The candidate is the backwards model: whatever was trained, the gate must refuse it.
+    const outcome = await handleJob(await receive(), deps({ train: async () => ({ files: bad, manifest: readManifest(bad), skipped: [], embeddings: { computed: 0, cached: 0 } }) }));
+    expect(outcome).toMatchObject({ outcome: 'succeeded', promoted: false });
+    expect((await repo.getAlias(CURRENT_ALIAS))!.version).toBe(goodVersion);
+    expect((await repo.getSession(sessionId))!.final_metrics).toMatchObject({ promoted: 0 });
+    expect((await repo.getModel(badVersion))!.status).toBe('rejected');
+    expect((await repo.listEvents({ limit: 1000 })).some((e) => e.type === 'model.rejected')).toBe(true);
+  });
+
+  it('extends visibility and heartbeats while training; a concurrent delivery of the same session is not trained', async () => {
+    const sessionId = await enqueue(await upload(syntheticClips(8, 60)));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const slow = async (request: TrainRequest) => {
+      request.onProgress?.({ phase: 'embed', done: 1, total: 4 });
+      started();
+      await gate;
+      return trainModel(request);
+    };
+    const first = handleJob(await receive(2), deps({ train: slow, visibilitySeconds: 2 }));
+    await running;
+    // Past the 2 s visibility: without extensions the job would be receivable again now.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await queue.receive({ waitSeconds: 0 })).toEqual([]);
+    const session = (await repo.getSession(sessionId))!;
+    expect(session.status).toBe('running');
+    expect(session.progress).toEqual({ phase: 'embed', done: 1, total: 4 });
+    expect(Date.now() - session.heartbeat_at!.getTime()).toBeLessThan(1500);
+
+    // A duplicate message for the same session while the run is alive: acked, not trained.
+    await queue.send({ session_id: sessionId, kind: 'retrain' });
+    expect(await handleJob(await receive(), deps())).toEqual({ outcome: 'held-elsewhere', sessionId });
+    release();
+    expect(await first).toMatchObject({ outcome: 'succeeded', sessionId });
+  });
+
+  it('retries a failing job, then fails the session with the error and leaves the job dead-lettered', async () => {
+    const sessionId = await enqueue(await upload(syntheticClips(8, 70)));
+    const failing = async () => {
+      throw new Error('GPU on fire');
+    };
+    const outcomes = [];
+    for (let i = 0; i < 3; i++) outcomes.push((await handleJob(await receive(), deps({ train: failing }))).outcome);
+    expect(outcomes).toEqual(['retry', 'retry', 'failed']);
+    const session = (await repo.getSession(sessionId))!;
+    expect(session).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(session.error).toContain('GPU on fire');
+    expect(await queue.receive({ waitSeconds: 0 })).toEqual([]);
+    const dead = await queue.deadLetters({ max: 10 });
+    expect(dead.map((d) => d.body)).toContainEqual({ session_id: sessionId, kind: 'retrain' });
+  });
+
+  it('fails bad data at once (no retry, no dead letter) and drops jobs for unknown sessions', async () => {
+    const oneClass = syntheticClips(8, 80).filter((c) => c.label === 'safe');
+    const sessionId = await enqueue(await upload(oneClass));
+    expect(await handleJob(await receive(), deps())).toMatchObject({ outcome: 'failed', sessionId });
+    expect((await repo.getSession(sessionId))!.error).toContain('TRAINING_DATA_INVALID');
+    expect(await queue.receive({ waitSeconds: 0 })).toEqual([]);
+    expect((await queue.deadLetters({ max: 100 })).map((d) => d.body.session_id)).not.toContain(sessionId);
+
+    await queue.send({ session_id: 'no-such-session', kind: 'retrain' });
+    expect(await handleJob(await receive(), deps())).toMatchObject({ outcome: 'missing-session' });
+    await queue.send({ nonsense: true } as never);
+    expect(await handleJob(await receive(), deps())).toMatchObject({ outcome: 'malformed' });
+    expect(await queue.receive({ waitSeconds: 0 })).toEqual([]);
+  });
+
+  it('retrain-existing trains on every stored upload plus feedback clips', async () => {
+    const a = await upload(syntheticClips(8, 90));
+    const prediction = await repo.recordPrediction({ model_version: badVersion, duration_seconds: 3, windows: [], probability: 0.9, class: 'danger', object_key: 'predictions/p1/audio' });
+    await blobs.put('predictions/p1/audio', syntheticClips(1, 91)[0].bytes);
+    await repo.setFeedback(prediction.id, 'safe');
+    const sessionId = await enqueue(null, 'existing');
+    const clips = await gatherClips({ repo, blobs }, 'existing', (await repo.getSession(sessionId))!);
+    const uploads = (await repo.listUploads({ status: 'ready', limit: 1000 })).map((u) => u.id);
+    expect(uploads.length).toBeGreaterThan(1);
+    for (const id of uploads) expect(clips.some((c) => c.path.startsWith(`${id}/`)), id).toBe(true);
+    expect(clips.filter((c) => c.path.startsWith(`${a}/`))).toHaveLength(8);
+    expect(clips.find((c) => c.path === `feedback/${prediction.id}`)).toMatchObject({ label: 'safe', subclass: 'feedback' });
+    // A retrain uses its own upload only.
+    const own = await gatherClips({ repo, blobs }, 'retrain', { ...(await repo.getSession(sessionId))!, upload_id: a });
+    expect(own).toHaveLength(8);
+    expect(await handleJob(await receive(), deps())).toMatchObject({ outcome: 'succeeded', sessionId });
+  });
+});
