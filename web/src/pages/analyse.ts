@@ -1,0 +1,173 @@
+/** Analyse: a recording in, the verdict, the spectrogram the model sees, the window timeline, feedback. */
+import { API, AUDIO, WEB } from '../../../shared/config.ts';
+import { ApiFailure, presignedUpload, request, upload, apiUrl, type Prediction } from '../api.ts';
+import { bandsPlugin, chartBox, COLORS, makeChart } from '../charts.ts';
+import { bytesText, clear, h, notice, pct, verdictBadge } from '../dom.ts';
+import type { Page } from '../main.ts';
+
+const ACCEPT = 'audio/*,.wav,.mp3,.flac,.ogg,.oga,.opus,.webm,.m4a,.mp4,.aac';
+
+const page: Page = (main) => {
+  const input = h('input', { id: 'file', type: 'file', accept: ACCEPT, class: 'visually-hidden', 'aria-describedby': 'limits' });
+  const pick = h('label', { for: 'file', class: 'button primary', tabindex: '0', role: 'button' }, 'Choose a recording');
+  const keep = h('input', { id: 'keep', type: 'checkbox' });
+  const drop = h(
+    'div',
+    { class: 'drop', id: 'drop' },
+    h('p', {}, h('strong', {}, 'Drop a recording here'), ' or'),
+    pick,
+    input,
+    h(
+      'p',
+      { id: 'limits', class: 'muted small' },
+      `WAV, MP3, FLAC, Ogg/Opus, WebM or M4A, up to ${AUDIO.maxDurationSeconds / 60} minutes and ${bytesText(API.maxAudioBytes)}. ` +
+        `Files over ${bytesText(WEB.directUploadMaxBytes)} go straight to storage first (presigned upload). The whole recording is analysed in ${AUDIO.windowSeconds} s windows.`,
+    ),
+  );
+  const progress = h('progress', { max: 1, value: 0, hidden: true, 'aria-label': 'Upload progress' });
+  const status = h('div', { 'aria-live': 'polite' });
+  const result = h('div', { id: 'result' });
+  main.append(
+    h('h1', {}, 'Analyse a recording'),
+    h('p', { class: 'lead' }, 'Is someone in danger in this recording? Sentinel listens to every 3-second window and marks the dangerous moments.'),
+    h('section', { class: 'card', 'aria-label': 'Recording' }, drop, h('div', { class: 'row' }, keep, h('label', { for: 'keep' }, 'Keep the audio so my feedback can become training data')), progress, status),
+    result,
+  );
+  pick.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      input.click();
+    }
+  });
+  input.addEventListener('change', () => input.files?.[0] && void analyseFile(input.files[0]));
+  drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    const file = e.dataTransfer?.files[0];
+    if (file) void analyseFile(file);
+  });
+
+  async function analyseFile(file: File): Promise<void> {
+    clear(result);
+    if (file.size === 0) return clear(status, notice('error', `${file.name} is empty.`));
+    if (file.size > API.maxAudioBytes) {
+      return clear(status, notice('error', `${file.name} is ${bytesText(file.size)}; the limit is ${bytesText(API.maxAudioBytes)}. Trim it or split it.`));
+    }
+    clear(status, notice('info', `Analysing ${file.name} (${bytesText(file.size)})…`));
+    progress.hidden = false;
+    progress.value = 0;
+    const onProgress = (f: number) => (progress.value = f);
+    let prediction: Prediction;
+    try {
+      if (file.size > WEB.directUploadMaxBytes) {
+        const key = await presignedUpload(file, 'audio', onProgress);
+        prediction = await request<Prediction>('/predict', { method: 'POST', json: { object_key: key, keep: keep.checked } });
+      } else {
+        const form = new FormData();
+        form.append('file', file);
+        if (keep.checked) form.append('keep', 'true');
+        prediction = await upload<Prediction>('POST', apiUrl('/predict'), form, { onProgress });
+      }
+    } catch (error) {
+      progress.hidden = true;
+      const message = error instanceof ApiFailure ? `${error.message} (${error.code})` : String(error);
+      return clear(status, notice('error', message));
+    }
+    progress.hidden = true;
+    clear(status);
+    await showResult(file, prediction);
+  }
+
+  async function showResult(file: File, p: Prediction): Promise<void> {
+    const feedbackArea = h('div', { 'aria-live': 'polite' });
+    const wrong = h('button', { type: 'button', class: 'warn', id: 'wrong' }, 'This is wrong');
+    wrong.addEventListener('click', async () => {
+      const label = p.class === 'danger' ? 'safe' : 'danger';
+      wrong.disabled = true;
+      try {
+        const r = await request<{ training_data: boolean }>(`/predictions/${encodeURIComponent(p.prediction_id)}/feedback`, { method: 'POST', json: { label } });
+        clear(feedbackArea, notice('ok', `Thanks: recorded as ${label}.${r.training_data ? ' The clip will be used for training.' : ' (The audio was not kept, so it will not be trained on.)'}`));
+      } catch (error) {
+        wrong.disabled = false;
+        clear(feedbackArea, notice('error', String((error as Error).message)));
+      }
+    });
+    const card = h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'verdict', 'data-class': p.class },
+      h('h2', {}, 'Result'),
+      h('p', { id: 'verdict', class: `verdict ${p.class}` }, verdictBadge(p.class), ' ', p.class === 'danger' ? 'Someone may be in danger' : 'No danger heard'),
+      h(
+        'dl',
+        { class: 'facts' },
+        h('dt', {}, 'Class'), h('dd', {}, p.class),
+        h('dt', {}, 'Confidence'), h('dd', {}, pct(p.confidence)),
+        h('dt', {}, 'P(danger), peak window'), h('dd', {}, pct(p.probability)),
+        h('dt', {}, 'Threshold'), h('dd', {}, pct(p.threshold)),
+        h('dt', {}, 'Duration'), h('dd', {}, `${p.duration.toFixed(1)} s in ${p.windows.length} window(s)`),
+        h('dt', {}, 'Events'), h('dd', {}, p.events.length ? p.events.map((e) => `${e.start.toFixed(1)}–${e.end.toFixed(1)} s (peak ${pct(e.peak_probability, 0)})`).join(', ') : 'none'),
+        h('dt', {}, 'Model'), h('dd', {}, p.model_version),
+      ),
+      h('div', { class: 'row' }, wrong, h('span', { class: 'muted small' }, `Tells Sentinel the right answer is “${p.class === 'danger' ? 'safe' : 'danger'}”.`)),
+      feedbackArea,
+    );
+    const timeline = chartBox(`Danger probability of each window over ${p.duration.toFixed(1)} seconds, threshold ${pct(p.threshold)}, ${p.events.length} event(s)`);
+    timeline.canvas.id = 'timeline';
+    const spectro = h('canvas', { class: 'spectrogram', id: 'spectrogram', role: 'img', 'aria-label': 'Mel spectrogram of the recording: time left to right, pitch bottom to top' });
+    const spectroNote = h('p', { class: 'muted small' }, 'Computing the spectrogram in your browser…');
+    clear(
+      result,
+      card,
+      h('section', { class: 'card', 'aria-labelledby': 'tl-title' }, h('h2', { id: 'tl-title' }, 'Timeline'), h('p', { class: 'muted small' }, 'P(danger) per 3 s window (by window start); dashed line: threshold; shaded: events.'), timeline.box),
+      h('section', { class: 'card', 'aria-labelledby': 'sp-title' }, h('h2', { id: 'sp-title' }, 'What the model hears'), spectro, spectroNote),
+    );
+    await makeChart(timeline.canvas, {
+      type: 'line',
+      data: {
+        datasets: [
+          {
+            label: 'P(danger)',
+            data: p.windows.map((w) => ({ x: (w.start + w.end) / 2, y: w.probability })),
+            borderColor: COLORS.lavender,
+            backgroundColor: COLORS.lavender,
+            pointRadius: p.windows.length > 80 ? 0 : 3,
+          },
+          {
+            label: 'Threshold',
+            data: [
+              { x: 0, y: p.threshold },
+              { x: p.duration, y: p.threshold },
+            ],
+            borderColor: COLORS.red,
+            borderDash: [6, 4],
+            pointRadius: 0,
+          },
+        ],
+      },
+      options: {
+        parsing: false,
+        scales: {
+          x: { type: 'linear', min: 0, max: Math.max(p.duration, AUDIO.windowSeconds), title: { display: true, text: 'seconds (window centre)' } },
+          y: { min: 0, max: 1, title: { display: true, text: 'P(danger)' } },
+        },
+      },
+      plugins: [bandsPlugin(() => p.events)],
+    });
+    timeline.canvas.dataset.rendered = String(p.windows.length);
+    try {
+      const { drawSpectrogram } = await import('../spectrogram.ts');
+      const s = await drawSpectrogram(await file.arrayBuffer(), spectro);
+      spectroNote.textContent = `${s.seconds.toFixed(1)} s, ${s.windows} window(s) of 128 mel bands: the same front end as the server's.`;
+      spectro.dataset.rendered = 'true';
+    } catch (error) {
+      spectroNote.textContent = `The spectrogram could not be computed here: ${String((error as Error).message ?? error)}`;
+    }
+  }
+};
+
+export default page;
