@@ -18,6 +18,8 @@ export interface BrowserModel {
   version: string;
   threshold: number;
   backend: string;
+  /** wasm features in use (simd, threads): they decide the speed. */
+  features: string;
   /** Bytes fetched over the network (0 when every file came from the cache). */
   downloaded: number;
 }
@@ -65,7 +67,14 @@ async function load(version: string): Promise<BrowserModel> {
     if (!f.fromCache) downloaded += f.bytes.byteLength;
   }
   const detector = await Detector.fromFiles(files); // checks sizes, sha256 and the audio/mel settings
-  return { detector, version: detector.version, threshold: detector.threshold, backend: chosen, downloaded };
+  // One call on silence first: the first run compiles kernels and allocates, which would skew the first window.
+  const { MEL, WINDOW_FRAMES } = await import('../../shared/config.ts');
+  await detector.probabilities([new Float32Array(MEL.nMels * WINDOW_FRAMES).fill(-80)], 1);
+  const tf = await import('@tensorflow/tfjs');
+  const features = chosen === 'wasm'
+    ? [(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'simd' : 'no simd', (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? 'threads' : 'single thread'].join(', ')
+    : '';
+  return { detector, version: detector.version, threshold: detector.threshold, backend: chosen, features, downloaded };
 }
 
 /** The model the API currently serves, loaded (once per version) in this page. */

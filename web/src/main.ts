@@ -49,6 +49,11 @@ async function route(): Promise<void> {
 }
 
 window.addEventListener('hashchange', () => void route());
+// Following the link of the page already shown fires no hashchange: still move focus to its heading.
+document.getElementById('nav')!.addEventListener('click', (e) => {
+  const link = (e.target as HTMLElement).closest('a');
+  if (link && link.getAttribute('href') === (location.hash || '#/analyse')) (main.querySelector('h1') as HTMLElement | null)?.focus();
+});
 void route();
 
 (document.getElementById('docs-link') as HTMLAnchorElement).href = apiUrl('/docs');

@@ -80,10 +80,11 @@ const page: Page = (main) => {
     stats.dataset.melMs = median(melMs).toFixed(2);
     stats.dataset.modelMs = median(modelMs).toFixed(2);
     stats.dataset.backend = model?.backend ?? '';
+    stats.dataset.features = model?.features ?? '';
     clear(
       stats,
       h('dt', {}, 'Model'), h('dd', {}, model ? `${model.version} (threshold ${pct(model.threshold, 0)})` : '—'),
-      h('dt', {}, 'Backend'), h('dd', {}, model?.backend ?? '—'),
+      h('dt', {}, 'Backend'), h('dd', {}, model ? `${model.backend}${model.features ? ` (${model.features})` : ''}` : '—'),
       h('dt', {}, 'Input'), h('dd', {}, ctx ? `${ctx.sampleRate} Hz → ${AUDIO.sampleRate} Hz` : '—'),
       h('dt', {}, 'Windows checked'), h('dd', {}, String(infer.length)),
       h('dt', {}, 'Time per window'), h('dd', {}, infer.length ? `${median(infer).toFixed(1)} ms (mel ${median(melMs).toFixed(1)} + model ${median(modelMs).toFixed(1)}), median` : '—'),
