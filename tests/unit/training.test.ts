@@ -39,17 +39,12 @@ describe('trainModel (head mode) on synthetic separable clips', () => {
   let result: TrainResult;
   const cache = new MemoryEmbeddingCache();
 
+  const train = async () =>
+    trainModel({ clips: dataset(40, 100), backbone: await randomBackbone(true), representation: 'grey128', folds: 3, augmentations: 2, cache, command: 'test' });
+
   beforeAll(async () => {
     await useWasm();
-    result = await trainModel({
-      clips: dataset(40, 100),
-      backbone: await randomBackbone(true),
-      representation: 'grey128',
-      folds: 3,
-      augmentations: 2,
-      cache,
-      command: 'test',
-    });
+    result = await train();
   });
 
   it('separates them in cross-validation and stores a threshold chosen on out-of-fold predictions', () => {
@@ -65,15 +60,7 @@ describe('trainModel (head mode) on synthetic separable clips', () => {
   });
 
   it('reuses cached embeddings on a second run with the same data and seed', async () => {
-    const again = await trainModel({
-      clips: dataset(40, 100),
-      backbone: await randomBackbone(true),
-      representation: 'grey128',
-      folds: 3,
-      augmentations: 2,
-      cache,
-      command: 'test',
-    });
+    const again = await train();
     expect(again.embeddings.computed).toBe(0);
     expect(again.manifest.threshold).toBeCloseTo(result.manifest.threshold, 6);
   });
