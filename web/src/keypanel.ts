@@ -14,7 +14,7 @@ export function keyPanel(onChange?: () => void): HTMLElement {
         draw();
         onChange?.();
       });
-      box.append(h('div', { class: 'row' }, h('span', { class: 'badge safe' }, h('span', { 'aria-hidden': 'true' }, '🔑 '), 'Key set for this tab'), forget));
+      box.append(h('div', { class: 'row' }, h('span', { class: 'badge safe' }, '✓ Key set for this tab'), forget));
     } else {
       const input = h('input', { id: 'api-key', type: 'password', autocomplete: 'off', placeholder: 'snt_…', required: true, 'aria-describedby': 'api-key-help' });
       const form = h(

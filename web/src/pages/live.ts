@@ -24,9 +24,9 @@ const median = (xs: number[]): number => {
 const clock = (d: Date) => d.toLocaleTimeString([], { hour12: false });
 
 const page: Page = (main) => {
-  const start = h('button', { type: 'button', class: 'primary', id: 'live-start' }, '🎙 Start listening');
+  const start = h('button', { type: 'button', class: 'primary', id: 'live-start' }, '● Start listening');
   const stop = h('button', { type: 'button', id: 'live-stop', disabled: true }, '■ Stop');
-  const save = h('button', { type: 'button', id: 'live-save', disabled: true }, '💾 Save last 3 s');
+  const save = h('button', { type: 'button', id: 'live-save', disabled: true }, '⤓ Save last 3 s');
   const hop = h('select', { id: 'hop' }, ...WEB.liveHopChoices.map((s) => h('option', { value: s, selected: s === WEB.liveHopSeconds }, `every ${s} s`)));
   const threshold = h('input', { id: 'threshold', type: 'range', min: 0.05, max: 0.95, step: 0.01, value: 0.5, disabled: true, 'aria-describedby': 'threshold-value' });
   const thresholdValue = h('output', { id: 'threshold-value', for: 'threshold' }, '—');
@@ -150,6 +150,7 @@ const page: Page = (main) => {
   }
 
   function onAudio(chunk: Float32Array): void {
+    if (!ctx) return; // a block posted just before stop
     for (let i = 0; i < chunk.length; ) {
       const at = written % ring.length;
       const n = Math.min(chunk.length - i, ring.length - at);
@@ -158,7 +159,7 @@ const page: Page = (main) => {
       i += n;
     }
     sinceLast += chunk.length;
-    const hopSamples = Number(hop.value) * ctx!.sampleRate;
+    const hopSamples = Number(hop.value) * ctx.sampleRate;
     if (written >= ring.length && sinceLast >= hopSamples && !busy) {
       sinceLast = 0;
       void infer();
@@ -209,6 +210,7 @@ const page: Page = (main) => {
   }
 
   function halt(): void {
+    if (node) node.port.onmessage = null;
     node?.disconnect();
     stream?.getTracks().forEach((t) => t.stop());
     void ctx?.close().catch(() => undefined);
