@@ -29,6 +29,7 @@ import type { TrainingJob, TrainingKind } from '../worker/job.ts';
 import { ApiKeyVerifier, type AuthVariables } from './auth.ts';
 import { ApiError, errorResponse } from './errors.ts';
 import type { ModelRegistry } from './model-registry.ts';
+import { PredictionLog } from './prediction-log.ts';
 import * as S from './schemas.ts';
 
 export interface AppConfig {
@@ -169,6 +170,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
   const { repo, blobs, queue, models, config } = deps;
   const log = deps.log ?? (() => {});
   const keys = new ApiKeyVerifier(repo);
+  const predictions = new PredictionLog(repo);
   const admin = keys.middleware();
   const predictGuard: MiddlewareHandler<Env> = config.predictAuth === 'key' ? admin : async (_c, next) => next();
   const limit = (max: number): MiddlewareHandler<Env> =>
@@ -359,7 +361,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
         await blobs.put(keptKey, bytes, { contentType });
       }
       const top = [...prediction.windows].sort((a, b) => b.probability - a.probability).slice(0, API.storedTopWindows);
-      await repo.recordPrediction({
+      await predictions.record({
         id,
         model_version: prediction.modelVersion,
         duration_seconds: prediction.duration,

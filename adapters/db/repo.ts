@@ -393,7 +393,26 @@ export class KyselyRepository implements Repository {
   // ---- Predictions and stats ----
 
   async recordPrediction(input: RecordPredictionInput) {
-    const row = {
+    const row = this.predictionRow(input);
+    try {
+      return await this.db.insertInto('predictions').values(row).returningAll().executeTakeFirstOrThrow();
+    } catch (error) {
+      mapDbError(error, `Prediction ${row.id}`);
+    }
+  }
+
+  async recordPredictions(inputs: readonly (RecordPredictionInput & { id: string })[]) {
+    if (inputs.length === 0) return;
+    const rows = inputs.map((input) => this.predictionRow({ ...input, id: requireText('id', input.id, 200) }));
+    try {
+      await this.db.insertInto('predictions').values(rows).execute();
+    } catch (error) {
+      mapDbError(error, `One of ${rows.length} predictions`);
+    }
+  }
+
+  private predictionRow(input: RecordPredictionInput) {
+    return {
       id: input.id ?? newId(),
       model_version: requireText('model_version', input.model_version, 200),
       duration_seconds: requireNumber('duration_seconds', input.duration_seconds, 0, 1e7),
@@ -402,11 +421,6 @@ export class KyselyRepository implements Repository {
       class: requireLabel('class', input.class),
       object_key: input.object_key ?? null,
     };
-    try {
-      return await this.db.insertInto('predictions').values(row).returningAll().executeTakeFirstOrThrow();
-    } catch (error) {
-      mapDbError(error, `Prediction ${row.id}`);
-    }
   }
 
   async getPrediction(id: string) {

@@ -152,6 +152,8 @@ export interface Repository {
 
   // Predictions and stats
   recordPrediction(input: RecordPredictionInput): Promise<PredictionRecord>;
+  /** Several predictions in one statement (group commit under load); all or none. Each input needs its `id`. */
+  recordPredictions(inputs: readonly (RecordPredictionInput & { id: string })[]): Promise<void>;
   getPrediction(id: string): Promise<PredictionRecord | null>;
   /** Newest first. */
   listPredictions(options?: { limit?: number; before?: Date; withFeedback?: boolean }): Promise<PredictionRecord[]>;

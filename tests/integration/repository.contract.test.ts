@@ -307,6 +307,16 @@ describe.each(VARIANTS)('Repository contract: %s', (_name, variant) => {
       expect(withFeedback.map((r) => r.id)).not.toContain(unlabelled.id);
       expect(withFeedback.every((r) => r.feedback_label !== null)).toBe(true);
       expect(await repo.setFeedback('nope', 'safe')).toBeNull();
+
+      // Several rows in one statement, all or none.
+      const ids = [uid('batch'), uid('batch')];
+      await repo.recordPredictions(ids.map((id, i) => ({ id, model_version: 'v1', duration_seconds: 3, windows: { count: 1 }, probability: i / 2, class: 'safe' as const })));
+      expect((await repo.getPrediction(ids[1]))).toMatchObject({ probability: 0.5, windows: { count: 1 } });
+      const clash = [{ id: uid('batch'), model_version: 'v1', duration_seconds: 1, windows: [], probability: 0.1, class: 'safe' as const }, { id: ids[0], model_version: 'v1', duration_seconds: 1, windows: [], probability: 0.1, class: 'safe' as const }];
+      await expectCode(repo.recordPredictions(clash), 'CONFLICT');
+      expect(await repo.getPrediction(clash[0].id)).toBeNull();
+      await expectCode(repo.recordPredictions([{ ...clash[0], probability: 2 }]), 'INVALID_ARGUMENT');
+      await repo.recordPredictions([]);
       await expectCode(repo.setFeedback(p.id, 'maybe' as never), 'INVALID_ARGUMENT');
       await expectCode(
         repo.recordPrediction({ model_version: 'v1', duration_seconds: 1, windows: [], probability: 1.2, class: 'safe' }),
