@@ -37,7 +37,7 @@ describe('PredictionLog', () => {
     expect(settled).toEqual(['a', 'b', 'c', 'd']);
   });
 
-  it('rejects the rows of a failed batch with the database's error', async () => {
+  it('rejects the rows of a failed batch with the database error', async () => {
     const { repo, commit } = fakeRepo(true);
     const log = new PredictionLog(repo);
     const p = log.record(row('x'));
