@@ -23,7 +23,7 @@ import type { ModelFiles } from '../model/files.ts';
 import type { HeadConfig, ModelManifest, TrainingMode } from '../model/types.ts';
 import type { LabeledClip, SkippedFile } from '../types.ts';
 import type { EmbeddingCache } from './embedding-cache.ts';
-import { trainHead } from './head.ts';
+import { trainHead, type EpochLog } from './head.ts';
 import { createRng } from './random.ts';
 import { groupKFold, groupTrainValSplit } from './split.ts';
 import { augmentedViews, windowViews, type PreparedClip, type View } from './views.ts';
@@ -67,6 +67,8 @@ export interface TrainRequest {
   finetuneFrom?: string | 'all';
   command: string;
   onProgress?: (p: TrainProgress) => void;
+  /** Every head epoch: `fold` is the CV fold (1-based) or null for the final model's head. For per-epoch charts. */
+  onEpoch?: (log: EpochLog & { fold: number | null }) => void;
   now?: () => Date;
 }
 
@@ -256,7 +258,7 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
   const dim = emb[0][0].length;
   const maxEpochs = mode === 'head' ? (request.epochs ?? TRAINING.maxEpochs) : TRAINING.maxEpochs;
 
-  const fitHead = async (train: number[], foldSeed: number, epochs = maxEpochs, withValidation = true) => {
+  const fitHead = async (train: number[], foldSeed: number, epochs = maxEpochs, withValidation = true, fold: number | null = null) => {
     let fitOn = train;
     let validation: { x: Float32Array; y: number[] } | undefined;
     if (withValidation) {
@@ -265,7 +267,8 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
       validation = rows(inner.validation.map((j) => train[j]), clips, emb, 'windows', nWindows);
     }
     const data = rows(fitOn, clips, emb, 'all', nWindows);
-    return trainHead({ x: data.x, y: data.y, dim, validation, epochs, seed: foldSeed, head: request.head, initialHead: request.parent?.head });
+    const onEpoch = request.onEpoch && ((log: EpochLog) => request.onEpoch!({ ...log, fold }));
+    return trainHead({ x: data.x, y: data.y, dim, validation, epochs, seed: foldSeed, head: request.head, initialHead: request.parent?.head, onEpoch });
   };
 
   // Cross-validation: out-of-fold clip probabilities for every clip.
@@ -277,7 +280,7 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
     const oof = new Array<number>(clips.length).fill(0);
     for (let k = 0; k < folds.length; k++) {
       report({ phase: 'cv', done: k, total: folds.length, detail: `fold ${k + 1}/${folds.length}` });
-      const { head, bestEpoch } = await fitHead(folds[k].train, seed + k + 1);
+      const { head, bestEpoch } = await fitHead(folds[k].train, seed + k + 1, maxEpochs, true, k + 1);
       bestEpochs.push(bestEpoch);
       const p = await clipProbabilities(head, folds[k].validation, emb, nWindows);
       folds[k].validation.forEach((c, j) => (oof[c] = p[j]));

@@ -39,12 +39,22 @@ describe('trainModel (head mode) on synthetic separable clips', () => {
   let result: TrainResult;
   const cache = new MemoryEmbeddingCache();
 
+  const epochs: { fold: number | null; epoch: number; loss: number; valLoss?: number }[] = [];
   const train = async () =>
     trainModel({ clips: dataset(40, 100), backbone: await randomBackbone(true), representation: 'grey128', folds: 3, augmentations: 2, cache, command: 'test' });
 
   beforeAll(async () => {
     await useWasm();
-    result = await train();
+    result = await trainModel({
+      clips: dataset(40, 100), backbone: await randomBackbone(true), representation: 'grey128', folds: 3, augmentations: 2, cache, command: 'test',
+      onEpoch: (log) => epochs.push(log),
+    });
+  });
+
+  it('reports every head epoch: validation loss during CV folds, training loss for the final head', () => {
+    expect(new Set(epochs.map((e) => e.fold))).toEqual(new Set([1, 2, 3, null]));
+    expect(epochs.filter((e) => e.fold === 1).every((e) => Number.isFinite(e.valLoss))).toBe(true);
+    expect(epochs.filter((e) => e.fold === null).every((e) => e.valLoss === undefined && Number.isFinite(e.loss))).toBe(true);
   });
 
   it('separates them in cross-validation and stores a threshold chosen on out-of-fold predictions', () => {
