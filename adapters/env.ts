@@ -146,9 +146,9 @@ export const ENV_VARS: readonly EnvVarDoc[] = Object.freeze([
     example: 'false',
   },
   {
-    name: 'SENTINEL_INFERENCE_PROCESSES',
-    description: 'Local stack: API processes sharing the port (node:cluster), one wasm inference thread each; the worker runs in the first.',
-    default: '1',
+    name: 'SENTINEL_INFERENCE_THREADS',
+    description: 'Threads running /predict\'s decoding, analysis and model (each its own single-threaded tfjs-wasm); 1 = on the main thread. Unset = one per CPU in the local stack, 1 on Lambda.',
+    default: '',
     example: '2',
   },
   {
@@ -307,6 +307,8 @@ export interface ApiEnv {
   maxAudioBytes: number;
   maxDatasetBytes: number;
   modelRecheckSeconds: number;
+  /** Inference threads; undefined = the entrypoint decides (local stack: one per CPU; Lambda: 1). */
+  inferenceThreads?: number;
   defaultModelDir: string;
   logLevel: string;
 }
@@ -348,6 +350,7 @@ export function readApiEnv(env: Env = process.env): ApiEnv {
     logLevel: text(env, 'LOG_LEVEL') ?? 'info',
   };
   if (adminKey !== undefined) out.adminKey = adminKey;
+  if (text(env, 'SENTINEL_INFERENCE_THREADS') !== undefined) out.inferenceThreads = int(env, 'SENTINEL_INFERENCE_THREADS', 1, 1, 64);
   return out;
 }
 
@@ -355,8 +358,6 @@ export function readApiEnv(env: Env = process.env): ApiEnv {
 export interface WorkerEnv {
   /** Local stack: run the worker loop in-process. */
   inProcess: boolean;
-  /** Local stack: API processes (node:cluster). */
-  inferenceProcesses: number;
   folds: number;
   augmentations: number;
   epochs: number;
@@ -366,7 +367,6 @@ export interface WorkerEnv {
 export function readWorkerEnv(env: Env = process.env): WorkerEnv {
   return {
     inProcess: bool(env, 'SENTINEL_WORKER', true),
-    inferenceProcesses: int(env, 'SENTINEL_INFERENCE_PROCESSES', 1, 1, 64),
     folds: int(env, 'SENTINEL_TRAIN_FOLDS', TRAINING.folds, 0, 20),
     augmentations: int(env, 'SENTINEL_TRAIN_AUGMENTATIONS', TRAINING.augmentations, 0, 50),
     epochs: int(env, 'SENTINEL_TRAIN_EPOCHS', TRAINING.maxEpochs, 1, 10_000),

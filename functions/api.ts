@@ -6,7 +6,6 @@
  */
 import { handle } from 'hono/aws-lambda';
 import pino from 'pino';
-import { API } from '../shared/config.ts';
 import { readApiEnv, readServiceEnv, readWorkerEnv } from '../adapters/env.ts';
 import { openServices } from '../adapters/service.ts';
 import { initTfBackend } from '../adapters/tf-backend.ts';
@@ -27,7 +26,6 @@ const models = new ModelRegistry({
   repo: services.repo,
   blobs: services.blobs,
   recheckSeconds: apiEnv.modelRecheckSeconds,
-  batch: API.batch,
   log: (m, d) => log('info', m, d),
 });
 await models.refresh().catch((error) => log('warn', 'no model served yet', { error: String(error) }));

@@ -13,7 +13,6 @@ import { zipSync } from 'fflate';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
-import { analyse } from '../shared/audio/index.ts';
 import { sniffContainer } from '../shared/audio/container.ts';
 import { API, SERVICE, TRAINING } from '../shared/config.ts';
 import { sha256Hex } from '../shared/hash.ts';
@@ -353,8 +352,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
         keep = form.keep === 'true' || form.keep === '1';
       }
       if (bytes.byteLength === 0) throw new ApiError(400, 'empty', 'The file is empty.');
-      const analysis = await analyse(bytes);
-      const prediction = await models.predict(analysis);
+      const prediction = await models.predict(bytes);
       const id = randomUUID();
       if (keep && !keptKey) {
         keptKey = `predictions/${id}/audio`;

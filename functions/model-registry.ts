@@ -1,57 +1,50 @@
 /**
- * The serving model of one process: loaded once from the `current` alias, re-checked at most every
- * `recheckSeconds` (a promotion elsewhere reaches this process within that time; `refresh()` makes it immediate
- * here), and swapped without dropping requests: the old model is disposed when its last batch has finished.
- * Concurrent /predict calls are micro-batched into one model call (shared/inference/batcher.ts).
+ * The serving model of one process: loaded from the `current` alias, re-checked at most every `recheckSeconds` (a
+ * promotion elsewhere reaches this process within that time; `refresh()` makes it immediate here), and handed to
+ * the inference engine (functions/inference.ts: this thread, or a pool of threads), which swaps models without
+ * dropping requests and micro-batches concurrent ones. A failed load keeps the previous model serving.
  */
+import { API } from '../shared/config.ts';
 import { SentinelError } from '../shared/errors.ts';
-import { Batcher, type BatcherOptions } from '../shared/inference/batcher.ts';
-import { Detector, verdict } from '../shared/inference/detector.ts';
-import type { Analysis } from '../shared/audio/index.ts';
-import type { ModelManifest } from '../shared/model/types.ts';
 import type { BlobStore } from '../shared/ports/blob-store.ts';
 import type { Repository } from '../shared/ports/repository.ts';
 import type { Prediction } from '../shared/types.ts';
 import { CURRENT_ALIAS, loadModelFiles } from '../adapters/model-store.ts';
+import { InProcessEngine, type InferenceEngine, type LoadedModelInfo } from './inference.ts';
 
-export interface ServingModel {
-  version: string;
-  threshold: number;
-  manifest: ModelManifest;
+export interface ServingModel extends LoadedModelInfo {
   loadedAt: Date;
-}
-
-interface Loaded extends ServingModel {
-  detector: Detector;
-  batcher: Batcher<Float32Array, number>;
-  inFlight: number;
-  retired: boolean;
 }
 
 export interface ModelRegistryOptions {
   repo: Repository;
   blobs: BlobStore;
   recheckSeconds: number;
-  batch: BatcherOptions;
+  /** Default: an InProcessEngine with API.batch. */
+  engine?: InferenceEngine;
   alias?: string;
   now?: () => number;
   log?: (message: string, details?: Record<string, unknown>) => void;
 }
 
 export class ModelRegistry {
-  #loaded: Loaded | null = null;
+  #loaded: ServingModel | null = null;
   #checkedAt = -Infinity;
   #refreshing: Promise<void> | null = null;
   #lastError: string | null = null;
-  readonly #o: Required<Omit<ModelRegistryOptions, 'log'>> & Pick<ModelRegistryOptions, 'log'>;
+  readonly #engine: InferenceEngine;
+  readonly #alias: string;
+  readonly #now: () => number;
 
-  constructor(options: ModelRegistryOptions) {
-    this.#o = { alias: CURRENT_ALIAS, now: Date.now, ...options };
+  constructor(private readonly options: ModelRegistryOptions) {
+    this.#engine = options.engine ?? new InProcessEngine(API.batch);
+    this.#alias = options.alias ?? CURRENT_ALIAS;
+    this.#now = options.now ?? Date.now;
   }
 
   /** The model being served (after a re-check when due), or null when the alias points nowhere yet. */
   async current(): Promise<ServingModel | null> {
-    if (this.#o.now() - this.#checkedAt >= this.#o.recheckSeconds * 1000) await this.refresh();
+    if (this.#now() - this.#checkedAt >= this.options.recheckSeconds * 1000) await this.refresh();
     return this.#loaded;
   }
 
@@ -64,70 +57,43 @@ export class ModelRegistry {
   }
 
   async #refresh(): Promise<void> {
+    const { repo, blobs, log } = this.options;
     try {
-      const alias = await this.#o.repo.getAlias(this.#o.alias);
-      this.#checkedAt = this.#o.now();
+      const alias = await repo.getAlias(this.#alias);
+      this.#checkedAt = this.#now();
       if (!alias || alias.version === this.#loaded?.version) return;
-      const model = await this.#o.repo.getModel(alias.version);
-      if (!model) throw new SentinelError('MODEL_NOT_FOUND', `Alias ${this.#o.alias} points at unknown model ${alias.version}.`);
-      const detector = await Detector.fromFiles(await loadModelFiles(this.#o.blobs, model.artifact_prefix));
-      const loaded: Loaded = {
-        version: detector.version,
-        threshold: detector.threshold,
-        manifest: detector.manifest,
-        loadedAt: new Date(this.#o.now()),
-        detector,
-        inFlight: 0,
-        retired: false,
-        batcher: new Batcher((mels: Float32Array[]) => detector.probabilities(mels, Math.max(this.#o.batch.maxBatch, 1)), this.#o.batch),
-      };
-      const old = this.#loaded;
-      this.#loaded = loaded;
+      const model = await repo.getModel(alias.version);
+      if (!model) throw new SentinelError('MODEL_NOT_FOUND', `Alias ${this.#alias} points at unknown model ${alias.version}.`);
+      const info = await this.#engine.load(await loadModelFiles(blobs, model.artifact_prefix));
+      const previous = this.#loaded?.version ?? null;
+      this.#loaded = { ...info, loadedAt: new Date(this.#now()) };
       this.#lastError = null;
-      this.#o.log?.('model loaded', { version: loaded.version, previous: old?.version ?? null });
-      if (old) this.#retire(old);
+      log?.('model loaded', { version: info.version, previous });
     } catch (error) {
       // Keep serving the model we have; a broken promotion must not take /predict down. Retry at the next check.
-      this.#checkedAt = this.#o.now();
+      this.#checkedAt = this.#now();
       this.#lastError = error instanceof Error ? error.message : String(error);
-      this.#o.log?.('model load failed', { error: this.#lastError });
+      log?.('model load failed', { error: this.#lastError });
       if (!this.#loaded) throw error;
     }
   }
 
-  #retire(model: Loaded): void {
-    model.retired = true;
-    if (model.inFlight === 0) model.detector.dispose();
-  }
-
-  /** Verdict on an analysed recording by the current model; its windows share model calls with concurrent requests. */
-  async predict(analysis: Analysis): Promise<Prediction> {
-    await this.current();
-    const model = this.#loaded;
-    if (!model) {
+  /** Verdict on a recording (decoded and analysed whole) by the current model. */
+  async predict(bytes: Uint8Array): Promise<Prediction> {
+    await this.current().catch(() => null);
+    if (!this.#loaded) {
       throw new SentinelError('MODEL_NOT_READY', 'No model is being served yet: promote one (POST /models/{version}/promote) or retrain.');
     }
-    model.inFlight++;
-    try {
-      const probabilities = await model.batcher.submit(analysis.windows.map((w) => w.db));
-      return verdict(analysis, probabilities, model.threshold, model.version);
-    } finally {
-      model.inFlight--;
-      if (model.retired && model.inFlight === 0) model.detector.dispose();
-    }
+    return this.#engine.predict(bytes);
   }
 
   /** For /health and /model/status: what is loaded and the last load error, if any. */
   status(): { loaded: ServingModel | null; lastError: string | null } {
-    const m = this.#loaded;
-    return {
-      loaded: m ? { version: m.version, threshold: m.threshold, manifest: m.manifest, loadedAt: m.loadedAt } : null,
-      lastError: this.#lastError,
-    };
+    return { loaded: this.#loaded, lastError: this.#lastError };
   }
 
-  dispose(): void {
-    if (this.#loaded) this.#retire(this.#loaded);
+  async dispose(): Promise<void> {
     this.#loaded = null;
+    await this.#engine.dispose();
   }
 }

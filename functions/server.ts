@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
@@ -26,6 +27,7 @@ import type { TrainingJob } from '../worker/job.ts';
 import { createApp } from './app.ts';
 import { ensureAdminKey, registerDefaultModel } from './bootstrap.ts';
 import { consolePage } from './console.ts';
+import { InProcessEngine, ThreadPoolEngine } from './inference.ts';
 import { ModelRegistry } from './model-registry.ts';
 
 export interface LocalStack {
@@ -76,13 +78,10 @@ export async function startLocalStack(env: Env = process.env): Promise<LocalStac
   } catch (error) {
     log('error', 'default model could not be registered', { dir: apiEnv.defaultModelDir, error: String(error) });
   }
-  const models = new ModelRegistry({
-    repo,
-    blobs,
-    recheckSeconds: apiEnv.modelRecheckSeconds,
-    batch: API.batch,
-    log: (m, d) => log('info', m, d),
-  });
+  // Inference on every core: the main thread keeps HTTP, the database and the worker loop.
+  const threads = apiEnv.inferenceThreads ?? availableParallelism();
+  const engine = threads > 1 ? new ThreadPoolEngine(threads, API.batch, (m, d) => log('error', m, d)) : new InProcessEngine(API.batch);
+  const models = new ModelRegistry({ repo, blobs, recheckSeconds: apiEnv.modelRecheckSeconds, engine, log: (m, d) => log('info', m, d) });
   await models.refresh().catch((error) => log('warn', 'no model served yet', { error: String(error) }));
 
   const webDist = resolve('web/dist');
@@ -120,6 +119,7 @@ export async function startLocalStack(env: Env = process.env): Promise<LocalStac
     url,
     docs: `${url}/docs`,
     services: services.describe(),
+    inference_threads: threads,
     worker: worker !== null,
     admin_key: adminKey?.source ?? 'none (set SENTINEL_ADMIN_KEY)',
   });
@@ -134,7 +134,7 @@ export async function startLocalStack(env: Env = process.env): Promise<LocalStac
       closing ??= (async () => {
         await worker?.stop();
         await new Promise<void>((r) => server.close(() => r()));
-        models.dispose();
+        await models.dispose();
         await services.close();
       })();
       return closing;

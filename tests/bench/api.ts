@@ -39,7 +39,7 @@ const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     duration: { type: 'string', default: '15' },
-    processes: { type: 'string', default: '' },
+    threads: { type: 'string', default: '' },
   },
 });
 const duration = Number(values.duration);
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     SENTINEL_DEFAULT_MODEL_DIR: modelDir,
     SENTINEL_WORKER: 'false',
     LOG_LEVEL: 'error',
-    ...(values.processes ? { SENTINEL_INFERENCE_PROCESSES: values.processes } : {}),
+    ...(values.threads ? { SENTINEL_INFERENCE_THREADS: values.threads } : {}),
   });
   try {
     const wav = encodeWav(screamLike(3, 42, 16000), 16000, { bitDepth: 16 });

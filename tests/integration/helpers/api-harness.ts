@@ -42,7 +42,7 @@ export async function createApiHarness(options: { model?: ModelFiles | null; con
     const { model } = await storeModel(repo, blobs, options.model, { status: 'promoted' });
     await repo.setAlias(CURRENT_ALIAS, model.version, 'test', 'fixture');
   }
-  const models = new ModelRegistry({ repo, blobs, recheckSeconds: 30, batch: API.batch });
+  const models = new ModelRegistry({ repo, blobs, recheckSeconds: 30 });
   const adminKey = generateApiKey();
   await ensureApiKey(repo, adminKey, 'test-admin');
   const app = createApp({
@@ -65,7 +65,7 @@ export async function createApiHarness(options: { model?: ModelFiles | null; con
     adminKey,
     auth: { authorization: `Bearer ${adminKey}` },
     async close() {
-      models.dispose();
+      await models.dispose();
       await queue.close();
       await database.close();
       await rm(dir, { recursive: true, force: true });
