@@ -20,7 +20,7 @@ import { loadArtifact } from '../shared/model/artifact.ts';
 import { MOBILENET_V2_OUTPUT } from '../shared/model/mobilenetv2.ts';
 import type { ModelFiles } from '../shared/model/files.ts';
 import type { BlobStore } from '../shared/ports/blob-store.ts';
-import type { SessionProgress, TrainingSession } from '../shared/ports/db-schema.ts';
+import type { EpochMetrics, SessionProgress, TrainingSession } from '../shared/ports/db-schema.ts';
 import type { JobQueue, ReceivedJob } from '../shared/ports/job-queue.ts';
 import type { Repository } from '../shared/ports/repository.ts';
 import type { EmbeddingCache } from '../shared/training/embedding-cache.ts';
@@ -186,6 +186,12 @@ export async function handleJob(job: ReceivedJob<TrainingJob>, deps: WorkerDeps)
     }
   };
   const timer = setInterval(() => void tick(), Math.max(1, visibility / 10) * 1000);
+  // Per-epoch metrics, written in order without holding training up; awaited before the session is finished.
+  let epochWrites: Promise<unknown> = Promise.resolve();
+  const onEpoch = (e: { epoch: number; loss: number; valLoss?: number; fold: number | null }) => {
+    const metrics: EpochMetrics = { epoch: e.epoch, loss: e.loss, ...(e.valLoss !== undefined ? { val_loss: e.valLoss } : {}), ...(e.fold !== null ? { fold: e.fold } : {}) };
+    epochWrites = epochWrites.then(() => repo.appendEpochMetrics(id, attempt, metrics)).catch((error) => log('warn', 'epoch metrics not written', { error: String(error) }));
+  };
   const onProgress = (p: TrainProgress) => {
     progress = { phase: p.phase, done: p.done, total: p.total, ...(p.detail ? { detail: p.detail } : {}) };
     if (lost) throw new RunAborted('lost');
@@ -226,7 +232,9 @@ export async function handleJob(job: ReceivedJob<TrainingJob>, deps: WorkerDeps)
       parent: { manifest: base.manifest, ...(kind === 'continue' ? { head: headOf(base.model) } : {}) },
       command: `api ${kind} session ${id}`,
       onProgress,
+      onEpoch,
     });
+    await epochWrites;
 
     progress = { phase: 'gate', done: 0, total: validation.length };
     await tick();

@@ -101,6 +101,10 @@ describe('handleJob', () => {
     const session = (await repo.getSession(sessionId))!;
     expect(session).toMatchObject({ status: 'succeeded', model_version: outcome.version, attempts: 1, parent_version: null });
     expect(session.final_metrics).toMatchObject({ promoted: 1, gate_clips: expect.any(Number), current_balancedAccuracy: expect.any(Number) });
+    // Per-epoch metrics of the head (no CV here: the final head, early-stopped on an inner validation split).
+    expect(session.epoch_metrics.length).toBeGreaterThan(0);
+    expect(session.epoch_metrics[0]).toMatchObject({ epoch: 1, loss: expect.any(Number), val_loss: expect.any(Number) });
+    expect(session.epoch_metrics.map((m) => m.epoch)).toEqual(session.epoch_metrics.map((_, i) => i + 1));
     expect((await repo.getAlias(CURRENT_ALIAS))!.version).toBe(outcome.version);
     expect((await repo.getModel(outcome.version))).toMatchObject({ status: 'promoted', parent_version: badVersion, artifact_prefix: `models/${outcome.version}/` });
     expect((await repo.getModel(badVersion))!.status).toBe('archived');
