@@ -282,3 +282,28 @@ export const WEB = Object.freeze({
   /** Spectrogram shown for at most this many 3 s windows (3 minutes): a wider canvas tells no more. */
   spectrogramMaxWindows: 60,
 });
+
+/** Cloud deployment (sst.config.ts + infra/): sizes and retention the infrastructure is created with. */
+export const CLOUD = Object.freeze({
+  /** Raw uploads (`uploads/` in the bucket: audio and training zips) expire after this many days: they hold people's
+   *  recordings, and a retrain uses them within minutes. Older data survives only as the models trained on it. */
+  uploadRetentionDays: 30,
+  /** Bucket versioning keeps overwritten/deleted model artifacts (`models/`) this long, so a bad write can be undone. */
+  modelVersionRetentionDays: 365,
+  /** Non-model objects keep no history beyond this: versioning is bucket-wide in S3, history is wanted for models only. */
+  otherVersionRetentionDays: 1,
+  /** API Lambda memory, MB: 1769 MB is one full vCPU. wasm inference is single-threaded and CPU-bound, so below that
+   *  duration grows as memory shrinks (same GB-s per request, slower answers) and above it nothing is gained.
+   *  Measured RSS (tests/infra/lambda-bundle.ts, bench serving) is far below, so memory is sized for the CPU. */
+  lambdaMemoryMb: 1769,
+  /** API Gateway HTTP APIs stop waiting at 30 s; the Lambda stops just before so the error is its own. */
+  lambdaTimeoutSeconds: 29,
+  /** Worker GPU instance: one NVIDIA T4 (16 GB), 4 vCPU, 16 GB RAM: ample for a MobileNetV2-0.35 head/fine-tune,
+   *  the cheapest current-generation GPU instance. */
+  workerInstanceType: 'g4dn.xlarge',
+  /** At most this many GPU workers: one training at a time per deployment (worker/ fences promotions). */
+  workerMaxInstances: 1,
+  /** Scale the worker to zero after the queue has been empty this many minutes (an instance boot is ~3-5 min, so a
+   *  follow-up retrain soon after reuses the warm one). */
+  workerIdleMinutes: 15,
+});

@@ -1,0 +1,39 @@
+/**
+ * Builds the API Lambda bundle (infra/lambda-bundle.ts says what and why): esbuild ESM of functions/api.ts + the
+ * wasm binaries beside it.
+ *
+ *   node --import tsx infra/scripts/build-lambda.ts [outDir]     # npm run build:lambda -> .build/lambda
+ */
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { LAMBDA_BANNER, LAMBDA_BUNDLE_DIR, LAMBDA_EXTERNAL, LAMBDA_WASM_FILES } from '../lambda-bundle.ts';
+
+/** Bundles functions/api.ts into `outDir` (index.mjs + the wasm binaries); returns the files written. */
+export async function buildLambdaBundle(root: string, outDir: string): Promise<string[]> {
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  await build({
+    entryPoints: [join(root, 'functions/api.ts')],
+    outfile: join(outDir, 'index.mjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    // Lambda runs Node 22; node20 keeps the bundle loadable by this repository's Node 20 for the offline check.
+    target: 'node20',
+    minify: true,
+    banner: { js: LAMBDA_BANNER },
+    external: [...LAMBDA_EXTERNAL],
+    logLevel: 'error',
+  });
+  for (const file of LAMBDA_WASM_FILES) copyFileSync(join(root, file), join(outDir, basename(file)));
+  return ['index.mjs', ...LAMBDA_WASM_FILES.map((f) => basename(f))];
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+  const outDir = resolve(root, process.argv[2] ?? LAMBDA_BUNDLE_DIR);
+  const files = await buildLambdaBundle(root, outDir);
+  console.log(`lambda bundle: ${files.join(', ')} in ${outDir}`);
+}
