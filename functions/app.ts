@@ -589,6 +589,35 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
     },
   );
 
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/models/{version}/files/{name}',
+      tags: ['models'],
+      summary: "A model version's artifact file (model.json, weights.bin, sentinel.json): the console's live monitor runs the model in the browser",
+      description: 'A version never changes, so responses are cacheable forever.',
+      security: predictSecurity,
+      middleware: [predictGuard] as const,
+      request: { params: S.ModelFileParams },
+      responses: {
+        200: { description: 'The file', content: { 'application/octet-stream': { schema: z.any().openapi({ type: 'string', format: 'binary' }) } } },
+        ...pick(errorResponses, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const { version, name } = c.req.valid('param');
+      const model = await repo.getModel(version);
+      const key = model ? `${model.artifact_prefix}${name}` : null;
+      const [head, bytes] = key ? await Promise.all([blobs.head(key), blobs.get(key)]) : [null, null];
+      if (!head || !bytes) throw new ApiError(404, 'model_file_not_found', `Model ${version} has no file "${name}".`);
+      return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+        'Content-Type': head.contentType,
+        'Cache-Control': 'public, max-age=31536000, immutable',
+        ...(head.etag ? { ETag: `"${head.etag}"` } : {}),
+      });
+    },
+  );
+
   /** Points `current` at `version` (one transaction with its audit row) and updates both models' status. */
   async function switchCurrent(version: string, actor: string, reason: string, previousStatus: 'archived' | 'rejected') {
     const result = await repo.transaction(async (tx) => {

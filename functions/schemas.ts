@@ -194,6 +194,11 @@ export const IdParam = z.object({ id: z.string().min(1).max(200).openapi({ param
 export const VersionParam = z.object({
   version: z.string().min(1).max(200).openapi({ param: { name: 'version', in: 'path' } }),
 });
+export const ModelFileParams = z.object({
+  version: z.string().min(1).max(200).openapi({ param: { name: 'version', in: 'path' } }),
+  // Plain file names only: the name becomes part of a storage key.
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/).openapi({ param: { name: 'name', in: 'path' }, example: 'sentinel.json' }),
+});
 export const SessionQuery = z.object({
   status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),

@@ -74,7 +74,8 @@ describe('service routes', () => {
     const spec = (await (await h.app.request('/openapi.json')).json()) as { paths: Record<string, unknown>; components: { securitySchemes: unknown } };
     for (const path of [
       '/', '/health', '/model/status', '/predict', '/uploads', '/retrain', '/continue-training', '/retrain-existing', '/sessions',
-      '/sessions/{id}', '/models', '/models/{version}/promote', '/models/rollback', '/stats', '/predictions/{id}/feedback', '/feedback/export',
+      '/sessions/{id}', '/models', '/models/{version}/promote', '/models/rollback', '/models/{version}/files/{name}', '/stats',
+      '/predictions/{id}/feedback', '/feedback/export',
     ]) {
       expect(spec.paths, path).toHaveProperty([path]);
     }
@@ -335,6 +336,19 @@ describe('models, rollback, stats', () => {
     expect(await rolled.json()).toMatchObject({ current: first, previous: model.version });
     expect(((await (await post('/predict', fileForm(screamWav))).json()) as { model_version: string }).model_version).toBe(first);
     expect((await h.repo.getModel(model.version))!.status).toBe('rejected');
+  });
+
+  it('GET /models/{version}/files/{name} serves the artifact files, cacheable forever', async () => {
+    const version = (await h.models.current())!.version;
+    const res = await h.app.request(`/models/${version}/files/sentinel.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toContain('immutable');
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(files['sentinel.json']);
+    const weights = await h.app.request(`/models/${version}/files/weights.bin`);
+    expect(new Uint8Array(await weights.arrayBuffer())).toEqual(files['weights.bin']);
+    expect(await errorOf(await h.app.request(`/models/${version}/files/nope.bin`))).toMatchObject({ status: 404, code: 'model_file_not_found' });
+    expect(await errorOf(await h.app.request('/models/nope/files/model.json'))).toMatchObject({ status: 404 });
+    expect((await h.app.request(`/models/${version}/files/..%2Fx`)).status).toBe(400);
   });
 
   it('rollback with no history is a 409', async () => {
