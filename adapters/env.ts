@@ -197,7 +197,8 @@ export const ENV_VARS: readonly EnvVarDoc[] = Object.freeze([
 
 /** ENV_VARS as a Markdown table, for the README (`| Variable | Default | Meaning | Example |`). */
 export function envVarsMarkdownTable(vars: readonly EnvVarDoc[] = ENV_VARS): string {
-  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  // Pipes would split the cell; <…> (as in <data dir>) would be read as an HTML tag and vanish.
+  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const rows = vars.map(
     (v) => `| \`${v.name}\` | ${v.default ? `\`${cell(v.default)}\`` : '—'} | ${cell(v.description)} | \`${cell(v.example)}\` |`,
   );
