@@ -133,7 +133,10 @@ export async function startLocalStack(env: Env = process.env): Promise<LocalStac
     close() {
       closing ??= (async () => {
         await worker?.stop();
-        await new Promise<void>((r) => server.close(() => r()));
+        // Keep-alive clients would hold close() open: idle sockets go now, busy ones after their response.
+        const closed = new Promise<void>((r) => server.close(() => r()));
+        (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        await closed;
         await models.dispose();
         await services.close();
       })();
