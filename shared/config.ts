@@ -207,6 +207,8 @@ export const TRAINING = Object.freeze({
   batchSize: 32,
   /** Adam's learning rate for the head (Keras default). */
   learningRate: 1e-3,
+  /** Head epochs before fine-tuning: enough to point the head the right way, too few to saturate its sigmoid. */
+  finetuneWarmupEpochs: 5,
   /** Learning rate for fine-tuning the backbone: 10x lower than the head, the usual transfer-learning choice. */
   finetuneLearningRate: 1e-4,
   /** Share of training groups held out for early stopping. */

@@ -92,6 +92,18 @@ function foldStandardisation(head: tf.LayersModel, s: { mean: Float32Array; std:
   folded.forEach((t) => t.dispose());
 }
 
+/** Inverse of foldStandardisation: W = W' * std (per input row), b = b' + mean . W'. */
+function unfoldStandardisation(head: tf.LayersModel, s: { mean: Float32Array; std: Float32Array }): void {
+  const first = head.layers.find((l) => l.name === HEAD_LAYERS.hidden) ?? head.getLayer(HEAD_LAYERS.output);
+  const [kernel, bias] = first.getWeights();
+  const unfolded = tf.tidy(() => [
+    kernel.mul(tf.tensor1d(s.std).expandDims(1)),
+    bias.add(tf.tensor1d(s.mean).expandDims(0).matMul(kernel).squeeze([0])),
+  ]);
+  first.setWeights(unfolded);
+  unfolded.forEach((t) => t.dispose());
+}
+
 function weightedBce(p: Float32Array, y: ArrayLike<number>, w: { 0: number; 1: number }): number {
   let sum = 0;
   let norm = 0;
@@ -121,7 +133,11 @@ export async function trainHead(options: HeadTrainingOptions): Promise<HeadTrain
 
   return withSeededMathRandom(rng.fork(), async () => {
     const head = buildHead({ embeddingDim: dim, head: options.head });
-    if (options.initialHead) head.setWeights(options.initialHead.getWeights());
+    if (options.initialHead) {
+      head.setWeights(options.initialHead.getWeights());
+      // A trained head takes raw embeddings (its standardisation was folded in): re-express it for standardised input.
+      unfoldStandardisation(head, stats);
+    }
     head.compile({ optimizer: tf.train.adam(options.learningRate ?? TRAINING.learningRate), loss: 'binaryCrossentropy' });
     const xs = tf.tensor2d(standardise(x, dim, stats), [n, dim]);
     const ys = tf.tensor2d(Float32Array.from(labels), [n, 1]);

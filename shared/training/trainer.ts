@@ -256,7 +256,8 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
     (done, total) => report({ phase: 'embed', done, total }),
   );
   const dim = emb[0][0].length;
-  const maxEpochs = mode === 'head' ? (request.epochs ?? TRAINING.maxEpochs) : TRAINING.maxEpochs;
+  // Fine-tuning warms the head up briefly only: a head trained to saturation passes back no gradient to the backbone.
+  const maxEpochs = mode === 'head' ? (request.epochs ?? TRAINING.maxEpochs) : TRAINING.finetuneWarmupEpochs;
 
   const fitHead = async (train: number[], foldSeed: number, epochs = maxEpochs, withValidation = true, fold: number | null = null) => {
     let fitOn = train;
