@@ -6,9 +6,9 @@
  *
  *   npm run load                       # LOAD_DURATION=10 s per scenario
  *   LOAD_DURATION=30 npm run load
- * Needs `npm ci --prefix tests/load` once (artillery is large; PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1).
+ * Installs artillery into tests/load on first use (npm ci there, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -22,8 +22,16 @@ const here = resolve(fileURLToPath(new URL('.', import.meta.url)));
 const root = resolve(here, '../..');
 const artilleryBin = join(here, 'node_modules/artillery/bin/run');
 if (!existsSync(artilleryBin)) {
-  console.error('artillery is not installed: PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/load');
-  process.exit(2);
+  // Artillery lives in its own package (600 MB): installed on first use, never its browsers.
+  console.error('installing artillery into tests/load (first run only) …');
+  const install = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--prefix', here], {
+    stdio: 'inherit',
+    env: { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' },
+  });
+  if (install.status !== 0 || !existsSync(artilleryBin)) {
+    console.error('artillery could not be installed: PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/load');
+    process.exit(2);
+  }
 }
 const duration = Number(process.env.LOAD_DURATION ?? 10);
 const scenarios = ['mix', 'predict', 'long'] as const;
