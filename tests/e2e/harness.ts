@@ -8,7 +8,8 @@
  * synthetic tone in noise safe. Same architecture (MobileNetV2 0.35, grey128), so the browser timings carry over.
  * SENTINEL_E2E_MODEL_DIR=models/default runs the suite against another model.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { spawnStack } from '../integration/helpers/stack.ts';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -36,30 +37,6 @@ function buildConsole(): void {
   if (r.status !== 0 || !existsSync(join(ROOT, 'web/dist/index.html'))) throw new Error('the web console did not build');
 }
 
-async function startStack(env: Record<string, string>): Promise<{ url: string; child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'functions/server.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', SENTINEL_HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the stack did not start:\n${out}`)), 120_000);
-    const check = () => {
-      const m = /Sentinel is running at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    child.stdout!.on('data', check);
-    child.once('exit', (code) => reject(new Error(`the stack exited (${code}):\n${out}`)));
-  });
-  return { url, child, output: () => out };
-}
-
 export async function startHarness(): Promise<Harness> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
   buildConsole();
@@ -72,7 +49,7 @@ export async function startHarness(): Promise<Harness> {
   // The fake microphone: 8 s of scream-like tone at 48 kHz, looped by Chromium.
   const micWav = join(dir, 'mic.wav');
   await writeFile(micWav, encodeWav(screamLike(8, 4242, 48_000), 48_000, { bitDepth: 16 }));
-  const stack = await startStack({
+  const stack = await spawnStack({
     SENTINEL_DATA_DIR: join(dir, 'data'),
     SENTINEL_DEFAULT_MODEL_DIR: modelDir,
     SENTINEL_ADMIN_KEY: ADMIN_KEY,
@@ -80,7 +57,7 @@ export async function startHarness(): Promise<Harness> {
     SENTINEL_TRAIN_FOLDS: '0',
     SENTINEL_TRAIN_AUGMENTATIONS: '0',
     SENTINEL_TRAIN_EPOCHS: '10',
-  });
+  }, 120_000);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,

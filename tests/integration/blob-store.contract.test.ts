@@ -11,9 +11,9 @@ import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsBlobStore } from '../../adapters/blob/fs.ts';
 import { S3BlobStore } from '../../adapters/blob/s3.ts';
-import { SentinelError } from '../../shared/errors.ts';
 import type { BlobStore } from '../../shared/ports/blob-store.ts';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, uniqueName, type Emulator } from './helpers/fauxqs.ts';
+import { expectCode } from './helpers/expect-code.ts';
 
 interface Harness {
   store: BlobStore;
@@ -71,14 +71,6 @@ afterAll(async () => {
 
 const bytesOf = (text: string) => new TextEncoder().encode(text);
 
-async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, `expected SentinelError ${code}`).toBeInstanceOf(SentinelError);
-  expect((error as SentinelError).code).toBe(code);
-}
 
 const IMPLEMENTATIONS: Array<[string, () => Promise<Harness>]> = [
   ['fs', startFs],

@@ -14,10 +14,10 @@ import { createDatabase, IN_MEMORY, type SentinelDatabase } from '../../adapters
 import { DbJobQueue } from '../../adapters/queue/db.ts';
 import { SqsJobQueue } from '../../adapters/queue/sqs.ts';
 import { SERVICE } from '../../shared/config.ts';
-import { SentinelError } from '../../shared/errors.ts';
 import type { JobQueue } from '../../shared/ports/job-queue.ts';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, uniqueName, type Emulator } from './helpers/fauxqs.ts';
 import { createTestPostgres, NEON_SKIP_REASON, TEST_DATABASE_URL, type TestPostgres } from './helpers/postgres.ts';
+import { expectCode } from './helpers/expect-code.ts';
 
 type Body = { n: number; text?: string; nested?: { list: number[] } };
 const MAX_RECEIVES = SERVICE.queue.maxReceives;
@@ -31,14 +31,6 @@ interface Backend {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, `expected SentinelError ${code}`).toBeInstanceOf(SentinelError);
-  expect((error as SentinelError).code).toBe(code);
-}
 
 function dbBackend(open: () => Promise<{ database: SentinelDatabase; cleanup(): Promise<void> }>): Backend {
   let opened: { database: SentinelDatabase; cleanup(): Promise<void> } | undefined;

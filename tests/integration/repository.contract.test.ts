@@ -11,18 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, IN_MEMORY, migrateToLatest, type SentinelDatabase } from '../../adapters/db/index.ts';
 import { KyselyRepository, toJson } from '../../adapters/db/repo.ts';
 import { startWsProxy } from '../../adapters/db/ws-proxy.ts';
-import { SentinelError } from '../../shared/errors.ts';
 import type { Repository } from '../../shared/ports/repository.ts';
 import { createTestPostgres, NEON_SKIP_REASON, TEST_DATABASE_URL, type TestPostgres } from './helpers/postgres.ts';
+import { expectCode } from './helpers/expect-code.ts';
 
-async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, `expected SentinelError ${code}`).toBeInstanceOf(SentinelError);
-  expect((error as SentinelError).code).toBe(code);
-}
 
 let counter = 0;
 const uid = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++counter}`;

@@ -7,28 +7,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AudioError, decodeAudio, encodeWav, type AudioErrorCode, type WavBitDepth } from '../../shared/audio/index.js';
 import { SentinelError } from '../../shared/errors.js';
+import { tone, toneAmplitude } from '../helpers/tones.ts';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/formats/${name}`, import.meta.url)));
-
-/** Amplitude of the f Hz component of the middle half of x, by projection on sin/cos (it spans many periods). */
-function toneAmplitude(x: Float32Array, rate: number, f: number): number {
-  const start = Math.floor(x.length / 4);
-  const n = Math.floor(x.length / 2);
-  let s = 0;
-  let c = 0;
-  for (let i = start; i < start + n; i++) {
-    const w = (2 * Math.PI * f * i) / rate;
-    s += x[i] * Math.sin(w);
-    c += x[i] * Math.cos(w);
-  }
-  return (2 / n) * Math.hypot(s, c);
-}
-
-function tone(rate: number, seconds: number, parts: [number, number][]): Float32Array {
-  return Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) =>
-    parts.reduce((acc, [amp, f]) => acc + amp * Math.sin((2 * Math.PI * f * i) / rate), 0),
-  );
-}
 
 async function decodeError(bytes: Uint8Array | ArrayBuffer, options?: Parameters<typeof decodeAudio>[1]): Promise<AudioError> {
   try {

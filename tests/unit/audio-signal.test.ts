@@ -13,25 +13,7 @@ import {
   toMono,
   windowGeometry,
 } from '../../shared/audio/index.js';
-
-function tone(rate: number, seconds: number, parts: [number, number][]): Float32Array {
-  return Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) =>
-    parts.reduce((acc, [amp, f]) => acc + amp * Math.sin((2 * Math.PI * f * i) / rate), 0),
-  );
-}
-
-/** Amplitude of the f Hz component of the middle half of x (projection on sin/cos). */
-function toneAmplitude(x: Float32Array, rate: number, f: number): number {
-  const start = Math.floor(x.length / 4);
-  const n = Math.floor(x.length / 2);
-  let s = 0;
-  let c = 0;
-  for (let i = start; i < start + n; i++) {
-    s += x[i] * Math.sin((2 * Math.PI * f * i) / rate);
-    c += x[i] * Math.cos((2 * Math.PI * f * i) / rate);
-  }
-  return (2 / n) * Math.hypot(s, c);
-}
+import { tone, toneAmplitude } from '../helpers/tones.ts';
 
 describe('toMono', () => {
   it('averages channels', () => {
