@@ -178,6 +178,8 @@ export async function handleJob(job: ReceivedJob<TrainingJob>, deps: WorkerDeps)
     try {
       await queue.extendVisibility(job.receipt, visibility);
       if (!(await repo.heartbeat(id, attempt, progress))) lost = true;
+      // One line per beat: the container's liveness is visible in its logs (CloudWatch) without a database query.
+      log('info', 'heartbeat', { session: id, attempt, phase: progress.phase, done: progress.done, total: progress.total, lost });
     } catch (error) {
       log('warn', 'heartbeat failed', { session: id, error: String(error) });
       if ((error as { code?: string }).code === 'RECEIPT_INVALID') lost = true;
