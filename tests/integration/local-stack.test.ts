@@ -62,8 +62,13 @@ describe('local stack (in-process, real HTTP)', () => {
     const models = (await (await fetch(`${stack.url}/models`)).json()) as { current: string; models: { version: string; status: string }[] };
     expect(models.current).toBe(version);
     expect(models.models.find((m) => m.version === defaultVersion)?.status).toBe('archived');
-    // The in-process worker refreshed the serving model on promotion: no waiting for the re-check.
-    const after = await postPredict(stack.url, scream);
+    // The in-process worker refreshes the serving model on promotion (loading it into the inference threads takes a
+    // moment after the session reads succeeded): served within seconds, far sooner than the 30 s alias re-check.
+    let after = await postPredict(stack.url, scream);
+    for (const until = Date.now() + 10_000; after.body.model_version !== version && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 200));
+      after = await postPredict(stack.url, scream);
+    }
     expect(after).toMatchObject({ status: 200, body: { model_version: version } });
     // Promoted because it beat the backwards default on the held-out clips.
     expect(session.final_metrics!.balancedAccuracy).toBeGreaterThan(session.final_metrics!.current_balancedAccuracy);
