@@ -11,7 +11,7 @@ import { Detector } from '../shared/inference/detector.ts';
 import { loadArtifact } from '../shared/model/artifact.ts';
 import { foldBatchNorm } from '../shared/model/fold.ts';
 import { buildMobileNetV2, loadMobileNetV2, MOBILENET_V2_OUTPUT } from '../shared/model/mobilenetv2.ts';
-import type { ModelManifest } from '../shared/model/types.ts';
+import type { ModelManifest, TrainingMode } from '../shared/model/types.ts';
 import type { BackboneSpec } from '../shared/training/trainer.ts';
 import type { CommandIO } from './command.ts';
 import { MODEL } from '../shared/config.ts';
@@ -40,7 +40,7 @@ export async function loadDetector(dir: string | undefined, io: CommandIO): Prom
  */
 export async function loadBackbone(
   source: { from?: string; backbone?: string },
-  mode: 'head' | 'finetune',
+  mode: TrainingMode,
   io: CommandIO,
 ): Promise<{ backbone: BackboneSpec; parent?: { manifest: ModelManifest; head: tf.LayersModel } }> {
   await ensureBackend(io);
@@ -61,7 +61,7 @@ export async function loadBackbone(
   const dir = source.backbone ?? DEFAULT_BACKBONE_DIR;
   if (dir === 'random') {
     const model = buildMobileNetV2({ alpha: MODEL.alpha, inputShape: [null, null, 3], seed: 1 });
-    return { backbone: { model: mode === 'head' ? await foldBatchNorm(model) : model, id: 'random-1', alpha: MODEL.alpha, weightsSource: 'random', folded: mode === 'head' } };
+    return { backbone: { model: mode !== 'finetune' ? await foldBatchNorm(model) : model, id: 'random-1', alpha: MODEL.alpha, weightsSource: 'random', folded: mode !== 'finetune' } };
   }
   if (!existsSync(join(dir, 'model.json'))) {
     throw new SentinelError('BACKBONE_NOT_FOUND', `No backbone at ${dir}: pass --backbone DIR (a tfjs MobileNetV2 without top), --from MODEL_DIR, or --backbone random.`, { dir });
@@ -73,11 +73,11 @@ export async function loadBackbone(
   const alpha = [0.35, 0.5, 0.75, 1.0, 1.3, 1.4].reduce((a, b) => (Math.abs(b * 320 - projected) < Math.abs(a * 320 - projected) ? b : a));
   return {
     backbone: {
-      model: mode === 'head' ? await foldBatchNorm(model) : model,
+      model: mode !== 'finetune' ? await foldBatchNorm(model) : model,
       id: await sha256Hex(files['weights.bin']),
       alpha,
       weightsSource: 'keras-imagenet',
-      folded: mode === 'head',
+      folded: mode !== 'finetune',
     },
   };
 }

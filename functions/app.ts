@@ -21,6 +21,7 @@ import type { Model, TrainingSession } from '../shared/ports/db-schema.ts';
 import type { JobQueue } from '../shared/ports/job-queue.ts';
 import type { Repository } from '../shared/ports/repository.ts';
 import type { Prediction } from '../shared/types.ts';
+import type { TrainingMode } from '../shared/model/types.ts';
 import { readZipDataset } from '../adapters/intake/dataset.ts';
 import { safeSegment, storeDataset, uploadPrefix, type DatasetIndex } from '../adapters/dataset-store.ts';
 import { CURRENT_ALIAS } from '../adapters/model-store.ts';
@@ -462,7 +463,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
     return { uploadId: id, index };
   }
 
-  async function enqueue(c: Context<Env>, kind: TrainingKind, uploadId: string | null, mode: 'head' | 'finetune', epochs: number) {
+  async function enqueue(c: Context<Env>, kind: TrainingKind, uploadId: string | null, mode: TrainingMode, epochs: number) {
     const current = await models.current().catch(() => null);
     const session = await repo.createSession({ mode, epochs, upload_id: uploadId, parent_version: current?.version ?? null });
     try {
@@ -499,7 +500,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
     const jsonBody = isJson(c);
     const form = jsonBody ? null : ((c.req.valid as (t: 'form') => Record<string, unknown>)('form'));
     const body = jsonBody ? ((c.req.valid as (t: 'json') => z.infer<typeof S.TrainJsonSchema>)('json')) : null;
-    const mode = (body?.mode ?? (form?.mode as 'head' | 'finetune' | undefined)) ?? 'head';
+    const mode = (body?.mode ?? (form?.mode as TrainingMode | undefined)) ?? TRAINING.defaultMode;
     const epochs = body?.epochs ?? (typeof form?.epochs === 'string' ? Number(form.epochs) : (config.defaultEpochs ?? TRAINING.maxEpochs));
     if (!Number.isInteger(epochs) || epochs < 1 || epochs > 10_000) throw new ApiError(400, 'invalid_request', 'epochs must be an integer from 1 to 10000.');
     const { uploadId, index } = await intakeDataset(c, form, body?.object_key);
@@ -534,7 +535,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
       const [upload] = await repo.listUploads({ status: 'ready', limit: 1 });
       const [feedback] = await repo.listPredictions({ withFeedback: true, limit: 1 });
       if (!upload && !feedback) throw new ApiError(409, 'no_training_data', 'There is no stored training data yet: POST /retrain with a zip first.');
-      const session = await enqueue(c, 'existing', null, body.mode ?? 'head', body.epochs ?? config.defaultEpochs ?? TRAINING.maxEpochs);
+      const session = await enqueue(c, 'existing', null, body.mode ?? TRAINING.defaultMode, body.epochs ?? config.defaultEpochs ?? TRAINING.maxEpochs);
       return c.json({ status: 'queued' as const, session_id: session.id, upload_id: null, counts: null, skipped: [] }, 202);
     },
   );

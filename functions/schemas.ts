@@ -4,6 +4,7 @@
  * (`prediction`, `class`, `confidence`, `model_loaded`…) are kept where the original API had them.
  */
 import { z } from '@hono/zod-openapi';
+import { TRAINING_MODES } from '../shared/model/types.ts';
 
 export const ErrorSchema = z
   .object({
@@ -104,13 +105,13 @@ export const UploadTicketSchema = z
 
 export const TrainFormSchema = z.object({
   file: binary.optional().openapi({ description: 'A zip with safe/ and danger/ folders of audio clips (optional manifest.csv).' }),
-  mode: z.enum(['head', 'finetune']).optional(),
+  mode: z.enum(TRAINING_MODES).optional(),
   epochs: z.string().regex(/^\d{1,5}$/).optional(),
 });
 
 export const TrainJsonSchema = z.object({
   object_key: z.string().min(1).max(1024).optional().openapi({ description: 'Key of a dataset zip uploaded via POST /uploads.' }),
-  mode: z.enum(['head', 'finetune']).optional(),
+  mode: z.enum(TRAINING_MODES).optional(),
   epochs: z.number().int().min(1).max(10_000).optional(),
 });
 

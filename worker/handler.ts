@@ -27,6 +27,7 @@ import type { EmbeddingCache } from '../shared/training/embedding-cache.ts';
 import { groupTrainValSplit } from '../shared/training/split.ts';
 import { trainModel, type TrainProgress, type TrainResult } from '../shared/training/trainer.ts';
 import type { LabeledClip } from '../shared/types.ts';
+import { TRAINING_MODES, type TrainingMode } from '../shared/model/types.ts';
 import { loadDatasetClips, loadFeedbackClips } from '../adapters/dataset-store.ts';
 import { CURRENT_ALIAS, loadModelFiles, scalarMetrics, storeModel } from '../adapters/model-store.ts';
 import { runGate, type GateResult } from './gate.ts';
@@ -226,7 +227,7 @@ export async function handleJob(job: ReceivedJob<TrainingJob>, deps: WorkerDeps)
         folded: true,
       },
       representation: base.manifest.representation,
-      mode: claim.session.mode === 'finetune' ? 'finetune' : 'head',
+      mode: (TRAINING_MODES as readonly string[]).includes(claim.session.mode) ? (claim.session.mode as TrainingMode) : TRAINING.defaultMode,
       epochs: claim.session.epochs,
       folds: deps.training.folds,
       augmentations: deps.training.augmentations,

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { FsEmbeddingCache } from '../../adapters/embedding-cache-fs.ts';
 import { readDataset } from '../../adapters/intake/dataset.ts';
 import { writeModelFiles } from '../../adapters/model-files.ts';
-import { TRAINING } from '../../shared/config.ts';
+import { MODEL, TRAINING } from '../../shared/config.ts';
 import { SentinelError } from '../../shared/errors.ts';
 import { isInputRepresentation } from '../../shared/model/input.ts';
+import { TRAINING_MODES, type TrainingMode } from '../../shared/model/types.ts';
 import { trainModel } from '../../shared/training/trainer.ts';
 import type { Command } from '../command.ts';
 import { loadBackbone, ROOT } from '../model.ts';
@@ -22,11 +23,13 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a model from a folder or zip of safe/ and danger/ clips',
   usage: [
-    'sentinel train <dir|zip> --out DIR [--mode head|finetune] [--epochs N] [--from DIR] [options]',
+    'sentinel train <dir|zip> --out DIR [--mode top|head|finetune] [--epochs N] [--from DIR] [options]',
     '',
-    'head mode (default): frozen backbone, embeddings of every window and augmented view (cached), head trained',
-    'with class weights and early stopping; group-aware k-fold cross-validation gives the reported figures and',
-    'the threshold (max balanced accuracy on out-of-fold predictions); the final head uses all clips.',
+    `top mode${TRAINING.defaultMode === 'top' ? ' (default)' : ''}: the backbone's last blocks (from ${TRAINING.topFrom}) and the head learn from`,
+    'cached feature maps of every window and augmented view, on CPU.',
+    `head mode${TRAINING.defaultMode === 'head' ? ' (default)' : ''}: frozen backbone, the head learns from cached embeddings (fastest).`,
+    'Both: class weights, early stopping, group-aware k-fold cross-validation gives the reported figures and the',
+    'threshold (max balanced accuracy on out-of-fold predictions); the final model uses all clips.',
     'finetune mode: head first, then the backbone from --finetune-from on, for --epochs (meant for a GPU).',
     '  --out DIR              where to write the model (model.json, weights.bin, sentinel.json)',
     '  --from DIR             retrain from this model (its backbone and head; recorded as the parent)',
@@ -34,15 +37,17 @@ export const trainCommand: Command = {
     `  --folds N              cross-validation folds (default ${TRAINING.folds}; 0 = one validation split)`,
     `  --augmentations N      augmented views per clip (default ${TRAINING.augmentations})`,
     `  --epochs N             head: most epochs (default ${TRAINING.maxEpochs}); finetune: epochs of fine-tuning`,
-    '  --representation R     magma224 (default) or grey128',
+    `  --representation R     grey128 or magma224 (default ${MODEL.representation})`,
     '  --hidden N --dropout P head shape (default 128, 0.3)',
+    `  --ensemble N           head mode: heads from N seeds merged into one (default ${TRAINING.headEnsemble})`,
     `  --seed N               (default ${TRAINING.seed})`,
+    `  --top-from LAYER       top mode: first trained layer (default ${TRAINING.topFrom})`,
     '  --cache DIR            embedding cache (default .cache/embeddings)',
     '  --json                 print the result as JSON',
   ].join('\n'),
   options: {
     out: { type: 'string' },
-    mode: { type: 'string', default: 'head' },
+    mode: { type: 'string', default: TRAINING.defaultMode },
     epochs: { type: 'string' },
     from: { type: 'string' },
     backbone: { type: 'string' },
@@ -50,17 +55,19 @@ export const trainCommand: Command = {
     augmentations: { type: 'string' },
     representation: { type: 'string' },
     hidden: { type: 'string' },
+    ensemble: { type: 'string' },
     dropout: { type: 'string' },
     seed: { type: 'string' },
     cache: { type: 'string' },
     'finetune-from': { type: 'string' },
+    'top-from': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
   async run({ values, positionals }, io) {
     if (positionals.length !== 1) throw new SentinelError('USAGE', 'train takes one dataset folder or zip.');
     if (!values.out) throw new SentinelError('USAGE', 'train needs --out DIR.');
-    const mode = values.mode as string;
-    if (mode !== 'head' && mode !== 'finetune') throw new SentinelError('USAGE', `--mode must be head or finetune, got ${mode}.`);
+    const mode = values.mode as TrainingMode;
+    if (!(TRAINING_MODES as readonly string[]).includes(mode)) throw new SentinelError('USAGE', `--mode must be one of ${TRAINING_MODES.join(', ')}, got ${mode}.`);
     const representation = values.representation ?? undefined;
     if (representation !== undefined && !isInputRepresentation(representation)) {
       throw new SentinelError('USAGE', `--representation must be magma224 or grey128, got ${String(representation)}.`);
@@ -82,6 +89,8 @@ export const trainCommand: Command = {
       seed: int(values.seed, 'seed', 0),
       head: { ...(values.hidden !== undefined ? { hiddenUnits: int(values.hidden, 'hidden', 0) } : {}), ...(dropout !== undefined ? { dropout } : {}) },
       finetuneFrom: values['finetune-from'] as string | undefined,
+      topFrom: values['top-from'] as string | undefined,
+      headEnsemble: int(values.ensemble, 'ensemble', 1),
       cache: new FsEmbeddingCache((values.cache as string | undefined) ?? join(ROOT, '.cache', 'embeddings')),
       command: ['sentinel', 'train', ...process.argv.slice(3)].join(' '),
       onProgress: (p) => bar.update(p.detail ? `${p.phase} ${p.detail}` : p.phase, p.done, p.total),

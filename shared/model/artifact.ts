@@ -17,7 +17,7 @@ import { sha256Hex } from '../hash.ts';
 import { keepFrozenBatchNormInInferenceMode } from './classifier.ts';
 import { jsonBytes, modelFromFiles, modelToFiles, readJsonFile, MODEL_JSON, type ModelFiles } from './files.ts';
 import { REPRESENTATION_SHAPES } from './input.ts';
-import { MANIFEST_FILE, MANIFEST_SCHEMA, type ManifestInput, type ModelManifest } from './types.ts';
+import { MANIFEST_FILE, MANIFEST_SCHEMA, TRAINING_MODES, type ManifestInput, type ModelManifest } from './types.ts';
 
 export interface ModelArtifact {
   model: tf.LayersModel;
@@ -60,7 +60,7 @@ const manifestSchema = z.object({
         hashes: z.record(z.string(), z.string()),
       }),
       command: z.string(),
-      mode: z.enum(['head', 'finetune']),
+      mode: z.enum(TRAINING_MODES),
       epochs: count,
     })
     .nullable(),

@@ -20,8 +20,13 @@ export interface HeadConfig {
   dropout: number;
 }
 
-/** How the weights were trained: 'head' = frozen backbone, head on cached embeddings; 'finetune' = images end to end. */
-export type TrainingMode = 'head' | 'finetune';
+/**
+ * How the weights were trained: 'head' = frozen backbone, head on cached embeddings; 'top' = the backbone's last
+ * blocks and the head on cached feature maps (CPU); 'finetune' = images end to end (GPU).
+ */
+export type TrainingMode = 'head' | 'top' | 'finetune';
+/** Every training mode, for validation (CLI, API schema, artifact schema). */
+export const TRAINING_MODES = ['head', 'top', 'finetune'] as const satisfies readonly TrainingMode[];
 
 /** What a model was trained on, enough to tell two datasets apart and to reproduce the split. */
 export interface DataSummary {

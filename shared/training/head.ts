@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { TRAINING } from '../config.ts';
 import { invalidArgument } from '../errors.ts';
-import { buildHead, HEAD_LAYERS } from '../model/classifier.ts';
+import { buildHead, headConfigOf, HEAD_LAYERS } from '../model/classifier.ts';
 import type { HeadConfig } from '../model/types.ts';
 import { classWeights } from './class-weights.ts';
 import { createRng, type Rng } from './random.ts';
@@ -57,7 +57,7 @@ export async function withSeededMathRandom<T>(rng: Rng, fn: () => Promise<T>): P
   }
 }
 
-function standardiser(x: Float32Array, n: number, dim: number): { mean: Float32Array; std: Float32Array } {
+export function standardiser(x: Float32Array, n: number, dim: number): { mean: Float32Array; std: Float32Array } {
   const mean = new Float32Array(dim);
   const std = new Float32Array(dim);
   for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) mean[j] += x[i * dim + j];
@@ -79,7 +79,7 @@ function standardise(x: Float32Array, dim: number, s: { mean: Float32Array; std:
 }
 
 /** Rewrites the first dense layer so that W'x + b' on raw x equals W((x - mean) / std) + b. */
-function foldStandardisation(head: tf.LayersModel, s: { mean: Float32Array; std: Float32Array }): void {
+export function foldStandardisation(head: tf.LayersModel, s: { mean: Float32Array; std: Float32Array }): void {
   const first = head.layers.find((l) => l.name === HEAD_LAYERS.hidden) ?? head.getLayer(HEAD_LAYERS.output);
   const [kernel, bias] = first.getWeights();
   const folded = tf.tidy(() => {
@@ -93,7 +93,7 @@ function foldStandardisation(head: tf.LayersModel, s: { mean: Float32Array; std:
 }
 
 /** Inverse of foldStandardisation: W = W' * std (per input row), b = b' + mean . W'. */
-function unfoldStandardisation(head: tf.LayersModel, s: { mean: Float32Array; std: Float32Array }): void {
+export function unfoldStandardisation(head: tf.LayersModel, s: { mean: Float32Array; std: Float32Array }): void {
   const first = head.layers.find((l) => l.name === HEAD_LAYERS.hidden) ?? head.getLayer(HEAD_LAYERS.output);
   const [kernel, bias] = first.getWeights();
   const unfolded = tf.tidy(() => [
@@ -104,7 +104,7 @@ function unfoldStandardisation(head: tf.LayersModel, s: { mean: Float32Array; st
   unfolded.forEach((t) => t.dispose());
 }
 
-function weightedBce(p: Float32Array, y: ArrayLike<number>, w: { 0: number; 1: number }): number {
+export function weightedBce(p: Float32Array, y: ArrayLike<number>, w: { 0: number; 1: number }): number {
   let sum = 0;
   let norm = 0;
   for (let i = 0; i < p.length; i++) {
@@ -132,7 +132,8 @@ export async function trainHead(options: HeadTrainingOptions): Promise<HeadTrain
   const stats = standardiser(x, n, dim);
 
   return withSeededMathRandom(rng.fork(), async () => {
-    const head = buildHead({ embeddingDim: dim, head: options.head });
+    // A warm start continues the parent's head as it is (its width may differ from the default: see mergeHeads).
+    const head = buildHead({ embeddingDim: dim, head: options.initialHead ? headConfigOf(options.initialHead) : options.head });
     if (options.initialHead) {
       head.setWeights(options.initialHead.getWeights());
       // A trained head takes raw embeddings (its standardisation was folded in): re-express it for standardised input.
@@ -179,4 +180,28 @@ export async function trainHead(options: HeadTrainingOptions): Promise<HeadTrain
       val?.dispose();
     }
   });
+}
+
+/**
+ * Several heads (same input, different seeds) as one: the hidden layers side by side, the output the mean of their
+ * logits. Exact, so the serving model keeps the one-head architecture, only wider; averaging members trained from
+ * different seeds removes most of the seed-to-seed spread of a single small head (README, Model).
+ */
+export function mergeHeads(heads: readonly tf.LayersModel[]): tf.LayersModel {
+  if (heads.length === 0) throw invalidArgument('mergeHeads needs at least one head');
+  if (heads.length === 1) return heads[0];
+  const configs = heads.map(headConfigOf);
+  const hidden = configs.reduce((s, c) => s + c.hiddenUnits, 0);
+  if (configs.some((c) => (c.hiddenUnits === 0) !== (hidden === 0))) throw invalidArgument('mergeHeads needs heads of one kind (all with or all without a hidden layer)');
+  const dim = heads[0].inputs[0].shape[1] as number;
+  const merged = buildHead({ embeddingDim: dim, head: { hiddenUnits: hidden, dropout: configs[0].dropout } });
+  const k = heads.length;
+  const values = tf.tidy(() => {
+    const w = heads.map((h) => h.getWeights());
+    if (hidden === 0) return [tf.addN(w.map((x) => x[0])).div(k), tf.addN(w.map((x) => x[1])).div(k)];
+    return [tf.concat(w.map((x) => x[0]), 1), tf.concat(w.map((x) => x[1])), tf.concat(w.map((x) => x[2])).div(k), tf.addN(w.map((x) => x[3])).div(k)];
+  });
+  merged.setWeights(values);
+  tf.dispose(values);
+  return merged;
 }

@@ -5,6 +5,8 @@
  *   (backbone + GAP + head) -> optional fine-tuning -> artifact (tfjs files + sentinel.json).
  *
  * 'head' mode keeps the backbone frozen (CPU friendly: one backbone pass per view, then a small dense net).
+ * 'top' mode caches the feature maps below the backbone's last blocks instead and trains those blocks with the head
+ * (top.ts, top-train.ts): still one backbone pass per view, then a few MFLOP per view and epoch, CPU friendly.
  * 'finetune' mode then trains the top of the backbone on images with a low learning rate (meant for the GPU worker;
  * on CPU only tiny smoke runs). Pure: files, caches and backends come from the caller.
  */
@@ -17,13 +19,15 @@ import { chooseThreshold, evaluate } from '../metrics/index.ts';
 import type { Metrics } from '../metrics/types.ts';
 import { buildClassifier, embed, setBackboneTrainable, keepFrozenBatchNormInInferenceMode } from '../model/classifier.ts';
 import { foldBatchNorm } from '../model/fold.ts';
-import { melToModelInput, type InputRepresentation } from '../model/input.ts';
+import { melToModelInput, REPRESENTATION_SHAPES, type InputRepresentation } from '../model/input.ts';
 import { readManifest, serializeArtifact } from '../model/artifact.ts';
 import type { ModelFiles } from '../model/files.ts';
 import type { HeadConfig, ModelManifest, TrainingMode } from '../model/types.ts';
 import type { LabeledClip, SkippedFile } from '../types.ts';
 import type { EmbeddingCache } from './embedding-cache.ts';
-import { trainHead, type EpochLog } from './head.ts';
+import { mergeHeads, trainHead, type EpochLog } from './head.ts';
+import { topNet, cutBefore, type TopNet } from './top.ts';
+import { pooledFeatures, trainTop, type FeatureMaps } from './top-train.ts';
 import { createRng } from './random.ts';
 import { groupKFold, groupTrainValSplit } from './split.ts';
 import { augmentedViews, windowViews, type PreparedClip, type View } from './views.ts';
@@ -63,6 +67,10 @@ export interface TrainRequest {
   parent?: { manifest: ModelManifest; head?: tf.LayersModel };
   /** Classifier head shape (default MODEL.head). */
   head?: Partial<HeadConfig>;
+  /** Head mode: heads trained per fit from different seeds and merged (default TRAINING.headEnsemble). */
+  headEnsemble?: number;
+  /** 'top' mode: the first backbone layer trained (Keras name; default TRAINING.topFrom). */
+  topFrom?: string;
   /** Fine-tuning: train backbone layers from this one on (Keras name) or all. */
   finetuneFrom?: string | 'all';
   command: string;
@@ -96,7 +104,7 @@ interface ClipViews {
   augmented: View[];
 }
 
-async function prepare(clips: readonly LabeledClip[], progress: (d: number) => void): Promise<{ prepared: PreparedClip[]; skipped: SkippedFile[] }> {
+export async function prepareClips(clips: readonly LabeledClip[], progress: (d: number) => void): Promise<{ prepared: PreparedClip[]; skipped: SkippedFile[] }> {
   const prepared: PreparedClip[] = [];
   const skipped: SkippedFile[] = [];
   for (let i = 0; i < clips.length; i++) {
@@ -123,25 +131,36 @@ async function prepare(clips: readonly LabeledClip[], progress: (d: number) => v
   return { prepared, skipped };
 }
 
-/** Embeds every view, from the cache where possible; returns [clip][view] embeddings. */
-async function embedViews(
+/**
+ * What training computes once per view and caches: the backbone's pooled embedding (head mode) or the feature map
+ * at the cut below the trainable top ('top' mode). `tag` keeps the two apart in the cache.
+ */
+interface Extractor {
+  model: tf.LayersModel;
+  tag: string;
+  pool: boolean;
+}
+
+/** Runs the extractor on every view, from the cache where possible; returns [clip][view] features. */
+async function extractViews(
   backbone: BackboneSpec,
+  extractor: Extractor,
   representation: InputRepresentation,
   clips: readonly PreparedClip[],
   views: readonly View[][],
   cache: EmbeddingCache,
   progress: (done: number, total: number) => void,
-): Promise<{ embeddings: Float32Array[][]; computed: number; cached: number }> {
+): Promise<{ features: Float32Array[][]; computed: number; cached: number }> {
   const total = views.reduce((s, v) => s + v.length, 0);
-  const embeddings = views.map((v) => new Array<Float32Array>(v.length));
-  const key = (c: number, v: number) => `${backbone.id}|${representation}|${clips[c].hash}|${views[c][v].id}`;
+  const features = views.map((v) => new Array<Float32Array>(v.length));
+  const key = (c: number, v: number) => `${backbone.id}|${representation}|${extractor.tag}${clips[c].hash}|${views[c][v].id}`;
   const misses: [number, number][] = [];
   let done = 0;
   for (let c = 0; c < clips.length; c++) {
     for (let v = 0; v < views[c].length; v++) {
       const hit = await cache.get(key(c, v));
       if (hit) {
-        embeddings[c][v] = hit;
+        features[c][v] = hit;
         done++;
       } else misses.push([c, v]);
     }
@@ -151,18 +170,26 @@ async function embedViews(
   for (let i = 0; i < misses.length; i += batch) {
     const chunk = misses.slice(i, i + batch);
     const mels = chunk.map(([c, v]) => views[c][v].mel());
-    const flat = await embed(backbone.model, { mels, representation });
+    let flat: Float32Array;
+    if (extractor.pool) {
+      flat = await embed(extractor.model, { mels, representation });
+    } else {
+      const input = melToModelInput(mels, representation);
+      const out = tf.tidy(() => extractor.model.predict(tf.tensor4d(input.data, input.shape)) as tf.Tensor);
+      flat = (await out.data()) as Float32Array;
+      out.dispose();
+    }
     const dim = flat.length / chunk.length;
     for (let j = 0; j < chunk.length; j++) {
       const [c, v] = chunk[j];
       const e = flat.slice(j * dim, (j + 1) * dim);
-      embeddings[c][v] = e;
+      features[c][v] = e;
       await cache.set(key(c, v), e);
     }
     done += chunk.length;
     progress(done, total);
   }
-  return { embeddings, computed: misses.length, cached: total - misses.length };
+  return { features, computed: misses.length, cached: total - misses.length };
 }
 
 function stack(rows: Float32Array[]): Float32Array {
@@ -186,11 +213,9 @@ function rows(indices: readonly number[], clips: readonly PreparedClip[], emb: F
   return { x: stack(x), y };
 }
 
-/** Clip probability = the highest window probability, as `predict` decides on a recording. */
-async function clipProbabilities(head: tf.LayersModel, indices: readonly number[], emb: Float32Array[][], nWindows: number[]): Promise<number[]> {
-  const windows = indices.flatMap((c) => emb[c].slice(0, nWindows[c]));
-  const dim = windows[0].length;
-  const p = tf.tidy(() => head.predict(tf.tensor2d(stack(windows), [windows.length, dim])) as tf.Tensor);
+/** Clip probability = the highest window probability, as `predict` decides on a recording. `x`: window features. */
+async function clipProbabilities(head: tf.LayersModel, x: Float32Array, dim: number, indices: readonly number[], nWindows: number[]): Promise<number[]> {
+  const p = tf.tidy(() => head.predict(tf.tensor2d(x, [x.length / dim, dim])) as tf.Tensor);
   const probs = await p.data();
   p.dispose();
   const out: number[] = [];
@@ -201,6 +226,68 @@ async function clipProbabilities(head: tf.LayersModel, indices: readonly number[
     out.push(max);
   }
   return out;
+}
+
+/** How one mode trains a head (and, in 'top' mode, the backbone's top) on the cached per-view features. */
+interface Learner {
+  /** Trains on the views of `fitOn` clips, early-stopping on the windows of `validation` clips when given. */
+  fit(fitOn: number[], validation: number[] | undefined, seed: number, epochs: number, onEpoch?: (log: EpochLog) => void): Promise<{ head: tf.LayersModel; bestEpoch: number }>;
+  /** Pooled features of these clips' window views, as the last fit left the model: [windows][dim]. */
+  windowFeatures(indices: readonly number[]): Promise<{ x: Float32Array; dim: number }>;
+}
+
+/** 'head' (and finetune's warm-up): a head on the frozen backbone's cached embeddings. */
+function headLearner(emb: Float32Array[][], clips: PreparedClip[], nWindows: number[], request: TrainRequest): Learner {
+  const dim = emb[0][0].length;
+  return {
+    async fit(fitOn, validation, seed, epochs, onEpoch) {
+      const data = rows(fitOn, clips, emb, 'all', nWindows);
+      const val = validation && rows(validation, clips, emb, 'windows', nWindows);
+      // A warm start continues the parent's (merged) head as one model; a fresh run trains an ensemble.
+      const members = request.parent?.head ? 1 : (request.headEnsemble ?? TRAINING.headEnsemble);
+      const runs = [];
+      for (let m = 0; m < members; m++) {
+        // Member 0 keeps the run's seed (so one member = the plain head); only it reports epochs, for readable charts.
+        runs.push(await trainHead({ x: data.x, y: data.y, dim, validation: val, epochs, seed: seed + m * 7919, head: request.head, initialHead: request.parent?.head, onEpoch: m === 0 ? onEpoch : undefined }));
+      }
+      const head = mergeHeads(runs.map((r) => r.head));
+      if (members > 1) runs.forEach((r) => r.head.dispose());
+      const best = runs.map((r) => r.bestEpoch).sort((a, b) => a - b);
+      return { head, bestEpoch: best[Math.floor(best.length / 2)] };
+    },
+    windowFeatures: async (indices) => ({ x: stack(indices.flatMap((c) => emb[c].slice(0, nWindows[c]))), dim }),
+  };
+}
+
+/** 'top': the backbone's top and the head on cached cut-layer maps; every fit starts from the backbone's own top. */
+function topLearner(top: TopNet, maps: Float32Array[][], shape: [number, number, number], clips: PreparedClip[], nWindows: number[], request: TrainRequest): Learner {
+  const flat: Float32Array[] = [];
+  const offset: number[] = [];
+  for (const m of maps) {
+    offset.push(flat.length);
+    flat.push(...m);
+  }
+  const featureMaps: FeatureMaps = { shape, row: (i) => flat[i] };
+  const viewRows = (indices: readonly number[], which: 'all' | 'windows') => {
+    const out = { rows: [] as number[], y: [] as number[] };
+    for (const c of indices) {
+      const n = which === 'all' ? maps[c].length : nWindows[c];
+      for (let v = 0; v < n; v++) {
+        out.rows.push(offset[c] + v);
+        out.y.push(clips[c].label === 'danger' ? 1 : 0);
+      }
+    }
+    return out;
+  };
+  return {
+    async fit(fitOn, validation, seed, epochs, onEpoch) {
+      top.restore();
+      const train = viewRows(fitOn, 'all');
+      const val = validation && viewRows(validation, 'windows');
+      return trainTop({ top, maps: featureMaps, train, validation: val, epochs, seed, head: request.head, initialHead: request.parent?.head, onEpoch });
+    },
+    windowFeatures: async (indices) => ({ x: await pooledFeatures(top, featureMaps, viewRows(indices, 'windows').rows), dim: top.outputChannels }),
+  };
 }
 
 function meanStd(values: number[]): { mean: number; std: number } {
@@ -215,7 +302,7 @@ function versionId(now: Date, hash: string): string {
 }
 
 export async function trainModel(request: TrainRequest): Promise<TrainResult> {
-  const mode = request.mode ?? 'head';
+  const mode = request.mode ?? TRAINING.defaultMode;
   const seed = request.seed ?? TRAINING.seed;
   const representation = request.representation ?? MODEL.representation;
   const nAug = request.augmentations ?? TRAINING.augmentations;
@@ -223,7 +310,7 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
   const report = request.onProgress ?? (() => {});
   const now = (request.now ?? (() => new Date()))();
 
-  const { prepared: clips, skipped } = await prepare(request.clips, (d) => report({ phase: 'decode', done: d, total: request.clips.length }));
+  const { prepared: clips, skipped } = await prepareClips(request.clips, (d) => report({ phase: 'decode', done: d, total: request.clips.length }));
   const labels = clips.map((c) => (c.label === 'danger' ? 1 : 0));
   const nDanger = labels.filter((l) => l === 1).length;
   if (nDanger === 0 || nDanger === clips.length) {
@@ -247,29 +334,36 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
     augmented: augmentedViews(c, nAug, seed, safeByFold.get(foldOf[i]) ?? []),
   }));
   const nWindows = views.map((v) => v.windows.length);
-  const { embeddings: emb, computed, cached } = await embedViews(
-    request.backbone,
-    representation,
-    clips,
-    views.map((v) => [...v.windows, ...v.augmented]),
-    request.cache,
-    (done, total) => report({ phase: 'embed', done, total }),
+  const allViews = views.map((v) => [...v.windows, ...v.augmented]);
+  let top: TopNet | undefined;
+  let extractor: Extractor = { model: request.backbone.model, tag: '', pool: true };
+  if (mode === 'top') {
+    if (!request.backbone.folded) throw invalidArgument("'top' mode trains a BN-folded backbone");
+    const cut = cutBefore(request.backbone.model, request.topFrom ?? TRAINING.topFrom);
+    top = topNet(request.backbone.model, cut);
+    extractor = { model: tf.model({ inputs: request.backbone.model.inputs, outputs: request.backbone.model.getLayer(cut).output as tf.SymbolicTensor }), tag: `cut:${cut}|`, pool: false };
+  }
+  const { features, computed, cached } = await extractViews(request.backbone, extractor, representation, clips, allViews, request.cache, (done, total) =>
+    report({ phase: 'embed', done, total }),
   );
-  const dim = emb[0][0].length;
   // Fine-tuning warms the head up briefly only: a head trained to saturation passes back no gradient to the backbone.
-  const maxEpochs = mode === 'head' ? (request.epochs ?? TRAINING.maxEpochs) : TRAINING.finetuneWarmupEpochs;
-
-  const fitHead = async (train: number[], foldSeed: number, epochs = maxEpochs, withValidation = true, fold: number | null = null) => {
-    let fitOn = train;
-    let validation: { x: Float32Array; y: number[] } | undefined;
-    if (withValidation) {
-      const inner = groupTrainValSplit(train.map((i) => items[i]), TRAINING.validationFraction, foldSeed);
-      fitOn = inner.train.map((j) => train[j]);
-      validation = rows(inner.validation.map((j) => train[j]), clips, emb, 'windows', nWindows);
-    }
-    const data = rows(fitOn, clips, emb, 'all', nWindows);
+  const maxEpochs = mode === 'finetune' ? TRAINING.finetuneWarmupEpochs : (request.epochs ?? TRAINING.maxEpochs);
+  const learner = top
+    ? topLearner(top, features, extractor.model.computeOutputShape([1, ...REPRESENTATION_SHAPES[representation]]).slice(1) as [number, number, number], clips, nWindows, request)
+    : headLearner(features, clips, nWindows, request);
+  const splitFit = (train: number[], foldSeed: number, withValidation: boolean) => {
+    if (!withValidation) return { fitOn: train, validation: undefined };
+    const inner = groupTrainValSplit(train.map((i) => items[i]), TRAINING.validationFraction, foldSeed);
+    return { fitOn: inner.train.map((j) => train[j]), validation: inner.validation.map((j) => train[j]) };
+  };
+  const fitHead = (train: number[], foldSeed: number, epochs = maxEpochs, withValidation = true, fold: number | null = null) => {
+    const { fitOn, validation } = splitFit(train, foldSeed, withValidation);
     const onEpoch = request.onEpoch && ((log: EpochLog) => request.onEpoch!({ ...log, fold }));
-    return trainHead({ x: data.x, y: data.y, dim, validation, epochs, seed: foldSeed, head: request.head, initialHead: request.parent?.head, onEpoch });
+    return learner.fit(fitOn, validation, foldSeed, epochs, onEpoch);
+  };
+  const clipProbs = async (head: tf.LayersModel, indices: number[]) => {
+    const { x, dim } = await learner.windowFeatures(indices);
+    return clipProbabilities(head, x, dim, indices, nWindows);
   };
 
   // Cross-validation: out-of-fold clip probabilities for every clip.
@@ -283,7 +377,7 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
       report({ phase: 'cv', done: k, total: folds.length, detail: `fold ${k + 1}/${folds.length}` });
       const { head, bestEpoch } = await fitHead(folds[k].train, seed + k + 1, maxEpochs, true, k + 1);
       bestEpochs.push(bestEpoch);
-      const p = await clipProbabilities(head, folds[k].validation, emb, nWindows);
+      const p = await clipProbs(head, folds[k].validation);
       folds[k].validation.forEach((c, j) => (oof[c] = p[j]));
       head.dispose();
     }
@@ -321,13 +415,15 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
   } else {
     const inner = groupTrainValSplit(items, TRAINING.validationFraction, seed);
     finalHead = (await fitHead(inner.train, seed)).head;
-    const p = await clipProbabilities(finalHead, inner.validation, emb, nWindows);
+    const p = await clipProbs(finalHead, inner.validation);
     const valLabels = inner.validation.map((i) => labels[i]);
     threshold = valLabels.includes(1) && valLabels.includes(0) ? chooseThreshold(valLabels, p, TRAINING.thresholdRule).threshold : 0.5;
     metrics.validation = evaluate({ labels: valLabels, probabilities: p, threshold });
   }
   report({ phase: 'train', done: 1, total: 1 });
 
+  // 'top' mode: the top's variables hold the final run's values; the classifier shares the backbone's layers.
+  top?.writeBack();
   let classifier = buildClassifier({ backbone: request.backbone.model, head: finalHead });
   finalHead.dispose();
   let epochsTrained = bestEpochs.length ? bestEpochs[Math.floor(bestEpochs.length / 2)] : 0;
@@ -370,6 +466,12 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
   // The classifier shares its backbone layers with the caller's backbone model: free only the head's weights.
   const own = new Set(request.backbone.model.layers);
   for (const layer of classifier.layers) if (!own.has(layer)) layer.getWeights().forEach((w) => w.dispose());
+  if (top) {
+    // Give the caller its backbone back as it came (the worker keeps the current model's copy for the gate).
+    top.restore();
+    top.writeBack();
+    top.dispose();
+  }
   report({ phase: 'export', done: 1, total: 1 });
   return { files, manifest, cv, skipped, embeddings: { computed, cached } };
 }

@@ -41,12 +41,12 @@ describe('trainModel (head mode) on synthetic separable clips', () => {
 
   const epochs: { fold: number | null; epoch: number; loss: number; valLoss?: number }[] = [];
   const train = async () =>
-    trainModel({ clips: dataset(40, 100), backbone: await randomBackbone(true), representation: 'grey128', folds: 3, augmentations: 2, cache, command: 'test' });
+    trainModel({ clips: dataset(40, 100), backbone: await randomBackbone(true), representation: 'grey128', mode: 'head', folds: 3, augmentations: 2, cache, command: 'test' });
 
   beforeAll(async () => {
     await useWasm();
     result = await trainModel({
-      clips: dataset(40, 100), backbone: await randomBackbone(true), representation: 'grey128', folds: 3, augmentations: 2, cache, command: 'test',
+      clips: dataset(40, 100), backbone: await randomBackbone(true), representation: 'grey128', mode: 'head', folds: 3, augmentations: 2, cache, command: 'test',
       onEpoch: (log) => epochs.push(log),
     });
   });
@@ -104,6 +104,36 @@ describe('trainModel (head mode) on synthetic separable clips', () => {
   });
 });
 
+describe('trainModel (top mode) on synthetic separable clips', () => {
+  it('trains blocks 14-16 and the head from cached maps, exports them, and hands the backbone back unchanged', async () => {
+    await useWasm();
+    const backbone = await randomBackbone(true);
+    const before = backbone.model.getLayer('Conv_1').getWeights()[0].clone();
+    const cache = new MemoryEmbeddingCache();
+    const epochs: (number | null)[] = [];
+    const run = () =>
+      trainModel({ clips: dataset(40, 100), backbone, representation: 'grey128', mode: 'top', folds: 3, augmentations: 2, cache, command: 'test', onEpoch: (e) => epochs.push(e.fold) });
+    const result = await run();
+    expect(result.manifest.training?.mode).toBe('top');
+    expect(result.cv!.pooled.rocAuc).toBeGreaterThanOrEqual(0.95);
+    expect(result.cv!.pooled.balancedAccuracy).toBeGreaterThanOrEqual(0.9);
+    expect(new Set(epochs)).toEqual(new Set([1, 2, 3, null]));
+    // The caller's backbone is as it came; the exported model's top differs from it (it was trained).
+    expect(tf.tidy(() => backbone.model.getLayer('Conv_1').getWeights()[0].sub(before).abs().max().dataSync()[0])).toBe(0);
+    const detector = await Detector.fromFiles(result.files);
+    expect(tf.tidy(() => detector.model.getLayer('Conv_1').getWeights()[0].sub(before).abs().max().dataSync()[0])).toBeGreaterThan(0);
+    expect(tf.tidy(() => detector.model.getLayer('block_13_project').getWeights()[0].sub(backbone.model.getLayer('block_13_project').getWeights()[0]).abs().max().dataSync()[0])).toBe(0);
+    const danger = await detector.predict(analyseSamples(screamLike(3, 999), RATE));
+    const safe = await detector.predict(analyseSamples(backgroundLike(3, 998), RATE));
+    expect([danger.class, safe.class]).toEqual(['danger', 'safe']);
+    detector.dispose();
+    // Cut maps are cached like embeddings: a rerun computes none and gives the same threshold.
+    const again = await run();
+    expect(again.embeddings.computed).toBe(0);
+    expect(again.manifest.threshold).toBeCloseTo(result.manifest.threshold, 6);
+  });
+});
+
 describe('trainModel (finetune mode)', () => {
   it('runs a one-epoch smoke fine-tune of the top block and exports a folded, loadable model', async () => {
     await useWasm();
@@ -130,6 +160,32 @@ describe('trainModel (finetune mode)', () => {
     // Fine-tuning ran on the backbone layers, which the trainer then froze again for serving.
     expect(backbone.model.getLayer('block_16_project').trainable).toBe(false);
     detector.dispose();
+  });
+});
+
+describe('mergeHeads', () => {
+  it('is one head whose output is the sigmoid of its members\' mean logit, and a warm start continues it as is', async () => {
+    const { mergeHeads, trainHead } = await import('../../shared/training/head.ts');
+    const { buildHead } = await import('../../shared/model/classifier.ts');
+    const dim = 5;
+    const x = tf.randomNormal([9, dim], 0, 1, 'float32', 3) as tf.Tensor2D;
+    const members = [1, 2, 3].map((seed) => buildHead({ embeddingDim: dim, head: { hiddenUnits: 4, dropout: 0.3 }, seed }));
+    const logit = (p: tf.Tensor) => tf.log(p.div(tf.scalar(1).sub(p)));
+    const expected = tf.tidy(() => tf.sigmoid(tf.addN(members.map((m) => logit(m.predict(x) as tf.Tensor))).div(3)).dataSync());
+    const merged = mergeHeads(members);
+    expect(merged.getLayer('head_dense').getConfig().units).toBe(12);
+    const got = (merged.predict(x) as tf.Tensor).dataSync();
+    for (let i = 0; i < 9; i++) expect(got[i]).toBeCloseTo(expected[i], 5);
+    // Linear heads merge into one linear head the same way.
+    const linear = [4, 5].map((seed) => buildHead({ embeddingDim: dim, head: { hiddenUnits: 0, dropout: 0 }, seed }));
+    const expectedLinear = tf.tidy(() => tf.sigmoid(tf.addN(linear.map((m) => logit(m.predict(x) as tf.Tensor))).div(2)).dataSync());
+    const gotLinear = (mergeHeads(linear).predict(x) as tf.Tensor).dataSync();
+    for (let i = 0; i < 9; i++) expect(gotLinear[i]).toBeCloseTo(expectedLinear[i], 5);
+    // Continue-training starts from the merged (wider) head: with a zero learning rate its outputs are unchanged.
+    const y = Array.from({ length: 9 }, (_, i) => i % 2);
+    const again = await trainHead({ x: x.dataSync() as Float32Array, y, dim, epochs: 1, learningRate: 0, seed: 9, initialHead: merged });
+    const after = (again.head.predict(x) as tf.Tensor).dataSync();
+    for (let i = 0; i < 9; i++) expect(after[i]).toBeCloseTo(got[i], 4);
   });
 });
 

@@ -1,5 +1,6 @@
 /** Retrain: upload a labelled zip (safe/, danger/) with a progress bar, the intake report, the session's live progress. */
-import { API, WEB } from '../../../shared/config.ts';
+import { API, TRAINING, WEB } from '../../../shared/config.ts';
+import { TRAINING_MODES, type TrainingMode } from '../../../shared/model/types.ts';
 import { ApiFailure, apiUrl, presignedUpload, request, upload, type Session, type TrainAccepted } from '../api.ts';
 import { chartBox, COLORS, makeChart } from '../charts.ts';
 import { bytesText, clear, h, notice, pct, time } from '../dom.ts';
@@ -12,7 +13,12 @@ const page: Page = (main) => {
   let poll: ReturnType<typeof setTimeout> | undefined;
   const file = h('input', { id: 'zip', type: 'file', accept: '.zip,application/zip', required: true, 'aria-describedby': 'zip-help' });
   const kind = h('select', { id: 'kind' }, h('option', { value: '/retrain' }, 'New model from this zip (retrain)'), h('option', { value: '/continue-training' }, 'Continue training the current model (this zip + earlier data)'));
-  const mode = h('select', { id: 'mode' }, h('option', { value: 'head' }, 'head (fast: trains the classifier head)'), h('option', { value: 'finetune' }, 'finetune (slower: also the backbone)'));
+  const modes: Record<TrainingMode, string> = {
+    top: 'top: the backbone\'s last blocks and the head (CPU, minutes)',
+    head: 'head: the classifier head only (fastest)',
+    finetune: 'finetune: the whole backbone (GPU worker)',
+  };
+  const mode = h('select', { id: 'mode' }, ...TRAINING_MODES.map((m) => h('option', { value: m, ...(m === TRAINING.defaultMode ? { selected: true } : {}) }, modes[m] + (m === TRAINING.defaultMode ? ' (default)' : ''))));
   const epochs = h('input', { id: 'epochs', type: 'number', min: 1, max: 10000, placeholder: 'server default', inputmode: 'numeric' });
   const go = h('button', { type: 'submit', class: 'primary', id: 'start-training' }, 'Upload and train');
   const existing = h('button', { type: 'button', id: 'retrain-existing' }, 'Retrain on all stored data');
