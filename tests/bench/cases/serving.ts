@@ -106,14 +106,14 @@ export const servingBenchCases: BenchCase[] = [
   },
   {
     name: 'trainHead1000Ms',
-    description: `decode + ${TRAINING.augmentations} augmentations + embed + head training (no CV) on 1000 synthetic 3.5 s clips, empty cache`,
+    description: `decode + ${TRAINING.augmentations} augmentations + embed + ${TRAINING.headEnsemble} heads (no CV) on 1000 synthetic 3.5 s clips, empty cache`,
     targetMs: 90_000,
     once: 1,
     run: async () => {
       const data = clips(1000);
       const backbone = await randomBackbone();
       const t = performance.now();
-      await trainModel({ clips: data, backbone, folds: 0, cache: new MemoryEmbeddingCache(), command: 'bench' });
+      await trainModel({ clips: data, backbone, mode: 'head', folds: 0, cache: new MemoryEmbeddingCache(), command: 'bench' });
       return performance.now() - t;
     },
   },
