@@ -221,7 +221,7 @@ export const TRAINING = Object.freeze({
   /** Adam's learning rate for the head (Keras default). */
   learningRate: 1e-3,
   /**
-   * 'top' mode's first trained layer: blocks 14-16 and Conv_1 (2/3 of the backbone's weights, ~1/10 of its compute at
+   * 'top' mode's first trained layer: blocks 14-16 and Conv_1 (~70% of the backbone's weights, ~1/4 of its compute at
    * stride 32) learn from cached block_13 maps. Lower cuts reach stride-2 layers, which need the slow gradients.
    */
   topFrom: 'block_14_expand',

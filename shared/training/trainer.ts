@@ -86,6 +86,8 @@ export interface CvReport {
   pooled: Metrics;
   /** Each fold's metrics at the same threshold. */
   perFold: Metrics[];
+  /** Every clip's out-of-fold probability: which clips the model misses or false-alarms on, and why. */
+  outOfFold: { path: string; label: 'safe' | 'danger'; subclass?: string; group: string; fold: number; probability: number }[];
   /** Mean and sample standard deviation over folds of the headline figures. */
   summary: Record<'rocAuc' | 'prAuc' | 'balancedAccuracy' | 'recall' | 'precision' | 'f1', { mean: number; std: number }>;
 }
@@ -398,6 +400,7 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
       folds: folds.length,
       pooled,
       perFold,
+      outOfFold: clips.map((c, i) => ({ path: c.path, label: c.label, subclass: c.subclass, group: c.group, fold: foldOf[i] + 1, probability: oof[i] })),
       summary: Object.fromEntries(keys.map((key) => [key, meanStd(perFold.map((m) => (m[key] ?? NaN) as number))])) as CvReport['summary'],
     };
     metrics.cv = pooled;
