@@ -35,7 +35,8 @@ export function datasetZip(clips: readonly LabeledClip[], extra: Record<string, 
   return zipSync(files, { level: 1 });
 }
 
-async function randomBackbone(): Promise<BackboneSpec> {
+/** A random-init, BN-folded MobileNetV2 whose activations stay O(1) like an ImageNet one's (BN gamma 3). */
+export async function randomBackbone(): Promise<BackboneSpec> {
   const built = buildMobileNetV2({ alpha: 0.35, inputShape: [null, null, 3], seed: 3 });
   for (const layer of built.layers) {
     if (layer.getClassName() !== 'BatchNormalization') continue;
