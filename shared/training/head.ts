@@ -12,22 +12,27 @@ import { classWeights } from './class-weights.ts';
 import { createRng, type Rng } from './random.ts';
 import { dense } from './top.ts';
 
-export interface HeadTrainingOptions {
+/** Knobs of a training run, shared by head and top modes (defaults: TRAINING, MODEL.head). */
+export interface TrainingRunOptions {
+  epochs?: number;
+  patience?: number;
+  batchSize?: number;
+  head?: Partial<HeadConfig>;
+  seed?: number;
+  /** Start from these head weights (continue training a parent model's head; its folded standardisation is
+   *  re-expressed for this run's). */
+  initialHead?: tf.LayersModel;
+  onEpoch?: (e: EpochLog) => void;
+}
+
+export interface HeadTrainingOptions extends TrainingRunOptions {
   /** Embeddings, row-major [n][dim]. */
   x: Float32Array;
   y: ArrayLike<number>;
   dim: number;
   /** Early stopping set; without it the head trains for exactly `epochs`. */
   validation?: { x: Float32Array; y: ArrayLike<number> };
-  epochs?: number;
-  patience?: number;
-  batchSize?: number;
   learningRate?: number;
-  head?: Partial<HeadConfig>;
-  seed?: number;
-  /** Start from these head weights (continue training a parent model's head). */
-  initialHead?: tf.LayersModel;
-  onEpoch?: (e: EpochLog) => void;
 }
 
 export interface EpochLog {
@@ -115,6 +120,19 @@ export function weightedBce(p: Float32Array, y: ArrayLike<number>, w: { 0: numbe
     norm += wi;
   }
   return sum / Math.max(norm, 1e-12);
+}
+
+/**
+ * The head a run starts from: a fresh one, or (warm start) the parent's as it is, width included (see mergeHeads),
+ * re-expressed for this run's standardised input.
+ */
+export function startingHead(dim: number, stats: { mean: Float32Array; std: Float32Array }, options: TrainingRunOptions, seed?: number): tf.LayersModel {
+  const head = buildHead({ embeddingDim: dim, head: options.initialHead ? headConfigOf(options.initialHead) : options.head, seed });
+  if (options.initialHead) {
+    head.setWeights(options.initialHead.getWeights());
+    unfoldStandardisation(head, stats);
+  }
+  return head;
 }
 
 /** Trainable copies of a head's weights, and its logit as tf ops on them (for fitLogits). */
@@ -228,13 +246,7 @@ export async function trainHead(options: HeadTrainingOptions): Promise<HeadTrain
   const stats = standardiser(x, n, dim);
 
   return withSeededMathRandom(rng.fork(), async () => {
-    // A warm start continues the parent's head as it is (its width may differ from the default: see mergeHeads).
-    const head = buildHead({ embeddingDim: dim, head: options.initialHead ? headConfigOf(options.initialHead) : options.head });
-    if (options.initialHead) {
-      head.setWeights(options.initialHead.getWeights());
-      // A trained head takes raw embeddings (its standardisation was folded in): re-express it for standardised input.
-      unfoldStandardisation(head, stats);
-    }
+    const head = startingHead(dim, stats, options);
     const vars = headVariables(head, rng);
     const xs = tf.tensor2d(standardise(x, dim, stats), [n, dim]);
     const val = options.validation

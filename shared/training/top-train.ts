@@ -9,11 +9,9 @@
  * The top's variables end at the best epoch's values.
  */
 import * as tf from '@tensorflow/tfjs';
-import { MODEL, TRAINING } from '../config.ts';
+import { TRAINING } from '../config.ts';
 import { invalidArgument } from '../errors.ts';
-import { buildHead, headConfigOf } from '../model/classifier.ts';
-import type { HeadConfig } from '../model/types.ts';
-import { fitLogits, foldStandardisation, headVariables, standardiser, unfoldStandardisation, type EpochLog } from './head.ts';
+import { fitLogits, foldStandardisation, headVariables, standardiser, startingHead, type HeadTrainingResult, type TrainingRunOptions } from './head.ts';
 import { createRng } from './random.ts';
 import type { TopNet } from './top.ts';
 
@@ -24,27 +22,12 @@ export interface FeatureMaps {
   row(i: number): Float32Array;
 }
 
-export interface TopTrainingOptions {
+export interface TopTrainingOptions extends TrainingRunOptions {
   top: TopNet;
   maps: FeatureMaps;
   train: { rows: readonly number[]; y: readonly number[] };
   /** Early stopping set (rows and labels); without it the run trains for exactly `epochs`. */
   validation?: { rows: readonly number[]; y: readonly number[] };
-  epochs?: number;
-  patience?: number;
-  batchSize?: number;
-  head?: Partial<HeadConfig>;
-  seed?: number;
-  /** Start from this head (a parent model's; its folded standardisation is re-expressed for this run's). */
-  initialHead?: tf.LayersModel;
-  onEpoch?: (e: EpochLog) => void;
-}
-
-export interface TopTrainingResult {
-  /** The head, taking raw pooled features (standardisation folded in), with a sigmoid output. */
-  head: tf.LayersModel;
-  history: EpochLog[];
-  bestEpoch: number;
 }
 
 export function mapsBatch(maps: FeatureMaps, rows: readonly number[]): tf.Tensor4D {
@@ -65,7 +48,7 @@ export async function pooledFeatures(top: TopNet, maps: FeatureMaps, rows: reado
   return out;
 }
 
-export async function trainTop(options: TopTrainingOptions): Promise<TopTrainingResult> {
+export async function trainTop(options: TopTrainingOptions): Promise<HeadTrainingResult> {
   const { top, maps, train } = options;
   const n = train.rows.length;
   if (train.y.length !== n) throw invalidArgument(`${n} rows but ${train.y.length} labels`);
@@ -75,11 +58,7 @@ export async function trainTop(options: TopTrainingOptions): Promise<TopTraining
 
   // Standardise the pooled features as they are before training (the head's input scale), like head mode.
   const stats = standardiser(await pooledFeatures(top, maps, train.rows), n, dim);
-  const head = buildHead({ embeddingDim: dim, head: options.initialHead ? headConfigOf(options.initialHead) : { ...MODEL.head, ...options.head }, seed: Math.floor(rng.uniform() * 2 ** 31) });
-  if (options.initialHead) {
-    head.setWeights(options.initialHead.getWeights());
-    unfoldStandardisation(head, stats);
-  }
+  const head = startingHead(dim, stats, options, Math.floor(rng.uniform() * 2 ** 31));
   const vars = headVariables(head, rng);
   const mean = tf.tensor1d(stats.mean);
   const invStd = tf.tensor1d(stats.std).reciprocal();

@@ -1,22 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildMobileNetV2 } from '../../shared/model/mobilenetv2.ts';
-import { foldBatchNorm } from '../../shared/model/fold.ts';
 import { cutBefore, dense, depthwise3x3Same, topNet } from '../../shared/training/top.ts';
 import { mapsBatch, trainTop } from '../../shared/training/top-train.ts';
+import { randomBackbone } from '../helpers/tiny-model.ts';
 import { useWasm } from './model-helpers.ts';
 
-/** A random MobileNetV2 (BN gamma 3 so activations stay O(1)), BN folded, as 'top' mode receives it. */
+/** A random MobileNetV2 with O(1) activations, BN folded, as 'top' mode receives it. */
 async function foldedBackbone(): Promise<tf.LayersModel> {
-  const built = buildMobileNetV2({ alpha: 0.35, inputShape: [null, null, 3], seed: 11 });
-  for (const layer of built.layers) {
-    if (layer.getClassName() !== 'BatchNormalization') continue;
-    const [gamma, ...rest] = layer.getWeights();
-    layer.setWeights([tf.fill(gamma.shape, 3), ...rest]);
-  }
-  const folded = await foldBatchNorm(built);
-  built.dispose();
-  return folded;
+  return (await randomBackbone()).model;
 }
 
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
