@@ -23,11 +23,11 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a model from a folder or zip of safe/ and danger/ clips',
   usage: [
-    'sentinel train <dir|zip> --out DIR [--mode top|head|finetune] [--epochs N] [--from DIR] [options]',
+    'sentinel train <dir|zip> --out DIR [--mode head|top|finetune] [--epochs N] [--from DIR] [options]',
     '',
+    `head mode${TRAINING.defaultMode === 'head' ? ' (default)' : ''}: frozen backbone; --ensemble heads learn from cached embeddings (fastest).`,
     `top mode${TRAINING.defaultMode === 'top' ? ' (default)' : ''}: the backbone's last blocks (from ${TRAINING.topFrom}) and the head learn from`,
     'cached feature maps of every window and augmented view, on CPU.',
-    `head mode${TRAINING.defaultMode === 'head' ? ' (default)' : ''}: frozen backbone, the head learns from cached embeddings (fastest).`,
     'Both: class weights, early stopping, group-aware k-fold cross-validation gives the reported figures and the',
     'threshold (max balanced accuracy on out-of-fold predictions); the final model uses all clips.',
     'finetune mode: head first, then the backbone from --finetune-from on, for --epochs (meant for a GPU).',
