@@ -62,13 +62,7 @@ describe('local stack (in-process, real HTTP)', () => {
     const models = (await (await fetch(`${stack.url}/models`)).json()) as { current: string; models: { version: string; status: string }[] };
     expect(models.current).toBe(version);
     expect(models.models.find((m) => m.version === defaultVersion)?.status).toBe('archived');
-    // The in-process worker refreshes the serving model on promotion (loading it into the inference threads takes a
-    // moment after the session reads succeeded): served within seconds, far sooner than the 30 s alias re-check.
-    let after = await postPredict(stack.url, scream);
-    for (const until = Date.now() + 10_000; after.body.model_version !== version && Date.now() < until; ) {
-      await new Promise((r) => setTimeout(r, 200));
-      after = await postPredict(stack.url, scream);
-    }
+    const after = await predictOnceServed(stack.url, version);
     expect(after).toMatchObject({ status: 200, body: { model_version: version } });
     // Promoted because it beat the backwards default on the held-out clips.
     expect(session.final_metrics!.balancedAccuracy).toBeGreaterThan(session.final_metrics!.current_balancedAccuracy);
@@ -76,6 +70,20 @@ describe('local stack (in-process, real HTTP)', () => {
     expect(status_).toMatchObject({ model_loaded: true, is_training: false, training_status: 'succeeded', model_version: version });
   });
 });
+
+/**
+ * /predict once `version` is served. The in-process worker refreshes the serving model on promotion, but loading it
+ * into the inference threads takes a moment after the session reads succeeded: served within seconds, far sooner
+ * than the 30 s alias re-check, so waiting up to 10 s still tells a refresh from the re-check.
+ */
+async function predictOnceServed(url: string, version: string): Promise<Awaited<ReturnType<typeof postPredict>>> {
+  let after = await postPredict(url, scream);
+  for (const until = Date.now() + 10_000; after.body.model_version !== version && Date.now() < until; ) {
+    await new Promise((r) => setTimeout(r, 200));
+    after = await postPredict(url, scream);
+  }
+  return after;
+}
 
 describe('local stack restart durability (child process)', () => {
   it('a training killed mid-way resumes after a restart and finishes', async () => {
@@ -97,7 +105,7 @@ describe('local stack restart durability (child process)', () => {
       expect(done, second.output()).toMatchObject({ status: 'succeeded', error: null });
       // Claimed by the killed run, then re-claimed after restart.
       expect(done.attempts).toBe(2);
-      const after = await postPredict(second.url, scream);
+      const after = await predictOnceServed(second.url, done.model_version!);
       expect(after.body.model_version).toBe(done.model_version);
     } finally {
       await first.kill();
