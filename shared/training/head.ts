@@ -173,11 +173,10 @@ export interface FitLogitsOptions {
   /** Variables with their Adam learning rates. */
   groups: { variables: tf.Variable[]; learningRate: number }[];
   validation?: { n: number; y: ArrayLike<number>; batch(rows: number[]): tf.Tensor };
-  epochs: number;
-  patience: number;
-  batchSize: number;
+  /** The caller's knobs (epochs, patience, batch size, onEpoch; TRAINING defaults) and its patience default. */
+  run: TrainingRunOptions;
+  defaultPatience: number;
   rng: Rng;
-  onEpoch?: (e: EpochLog) => void;
 }
 
 /**
@@ -188,6 +187,9 @@ export interface FitLogitsOptions {
  * on 6,000 embeddings.
  */
 export async function fitLogits(o: FitLogitsOptions): Promise<{ history: EpochLog[]; bestEpoch: number }> {
+  const epochs = o.run.epochs ?? TRAINING.maxEpochs;
+  const patience = o.run.patience ?? o.defaultPatience;
+  const batchSize = o.run.batchSize ?? TRAINING.batchSize;
   const weights = classWeights(o.y);
   const variables = o.groups.flatMap((g) => g.variables);
   const optimisers = o.groups.map((g) => tf.train.adam(g.learningRate));
@@ -195,11 +197,11 @@ export async function fitLogits(o: FitLogitsOptions): Promise<{ history: EpochLo
   let best = { loss: Infinity, epoch: 0, values: [] as tf.Tensor[] };
   const rowsOf = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
   try {
-    for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
       const order = o.rng.shuffle(rowsOf(0, o.n));
       let lossSum = 0;
-      for (let i = 0; i < o.n; i += o.batchSize) {
-        const idx = order.slice(i, i + o.batchSize);
+      for (let i = 0; i < o.n; i += batchSize) {
+        const idx = order.slice(i, i + batchSize);
         const x = o.batch(idx);
         const y = tf.tensor2d(idx.map((j) => o.y[j]), [idx.length, 1]);
         const w = tf.tensor2d(idx.map((j) => weights[o.y[j] as 0 | 1]), [idx.length, 1]);
@@ -223,8 +225,8 @@ export async function fitLogits(o: FitLogitsOptions): Promise<{ history: EpochLo
         }
       }
       history.push(log);
-      o.onEpoch?.(log);
-      if (o.validation && epoch - best.epoch >= o.patience) break;
+      o.run.onEpoch?.(log);
+      if (o.validation && epoch - best.epoch >= patience) break;
     }
     if (o.validation && best.values.length > 0) variables.forEach((v, i) => v.assign(best.values[i]));
     return { history, bestEpoch: o.validation ? best.epoch : history.length };
@@ -232,6 +234,19 @@ export async function fitLogits(o: FitLogitsOptions): Promise<{ history: EpochLo
     tf.dispose(best.values);
     optimisers.forEach((opt) => opt.dispose());
   }
+}
+
+/** fitLogits on a head's variables, then the trained values back into the head with the standardisation folded in. */
+export async function fitHeadVariables(
+  head: tf.LayersModel,
+  vars: HeadVariables,
+  stats: { mean: Float32Array; std: Float32Array },
+  fit: FitLogitsOptions,
+): Promise<HeadTrainingResult> {
+  const { history, bestEpoch } = await fitLogits(fit);
+  vars.writeBack();
+  foldStandardisation(head, stats);
+  return { head, history, bestEpoch };
 }
 
 export async function trainHead(options: HeadTrainingOptions): Promise<HeadTrainingResult> {
@@ -254,22 +269,17 @@ export async function trainHead(options: HeadTrainingOptions): Promise<HeadTrain
       : undefined;
     const gather = (t: tf.Tensor2D) => (rows: number[]) => tf.tidy(() => t.gather(tf.tensor1d(Int32Array.from(rows), 'int32')));
     try {
-      const { history, bestEpoch } = await fitLogits({
+      return await fitHeadVariables(head, vars, stats, {
         n,
         y: labels,
         batch: gather(xs),
         logits: (b, training) => vars.logits(b as tf.Tensor2D, training),
         groups: [{ variables: vars.variables, learningRate: options.learningRate ?? TRAINING.learningRate }],
         validation: val && options.validation ? { n: options.validation.y.length, y: options.validation.y, batch: gather(val) } : undefined,
-        epochs: options.epochs ?? TRAINING.maxEpochs,
-        patience: options.patience ?? TRAINING.patience,
-        batchSize: options.batchSize ?? TRAINING.batchSize,
+        run: options,
+        defaultPatience: TRAINING.patience,
         rng,
-        onEpoch: options.onEpoch,
       });
-      vars.writeBack();
-      foldStandardisation(head, stats);
-      return { head, history, bestEpoch };
     } finally {
       vars.dispose();
       xs.dispose();

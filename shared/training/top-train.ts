@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { TRAINING } from '../config.ts';
 import { invalidArgument } from '../errors.ts';
-import { fitLogits, foldStandardisation, headVariables, standardiser, startingHead, type HeadTrainingResult, type TrainingRunOptions } from './head.ts';
+import { fitHeadVariables, headVariables, standardiser, startingHead, type HeadTrainingResult, type TrainingRunOptions } from './head.ts';
 import { createRng } from './random.ts';
 import type { TopNet } from './top.ts';
 
@@ -64,7 +64,7 @@ export async function trainTop(options: TopTrainingOptions): Promise<HeadTrainin
   const invStd = tf.tensor1d(stats.std).reciprocal();
   const logits = (x: tf.Tensor, training: boolean) => vars.logits(top.apply(x as tf.Tensor4D).mean([1, 2]).sub(mean).mul(invStd) as tf.Tensor2D, training);
   try {
-    const { history, bestEpoch } = await fitLogits({
+    return await fitHeadVariables(head, vars, stats, {
       n,
       y: train.y,
       batch: (rows) => mapsBatch(maps, rows.map((j) => train.rows[j])),
@@ -78,15 +78,10 @@ export async function trainTop(options: TopTrainingOptions): Promise<HeadTrainin
         y: options.validation.y,
         batch: (rows) => mapsBatch(maps, rows.map((j) => options.validation!.rows[j])),
       },
-      epochs: options.epochs ?? TRAINING.maxEpochs,
-      patience: options.patience ?? TRAINING.topPatience,
-      batchSize: options.batchSize ?? TRAINING.batchSize,
+      run: options,
+      defaultPatience: TRAINING.topPatience,
       rng,
-      onEpoch: options.onEpoch,
     });
-    vars.writeBack();
-    foldStandardisation(head, stats);
-    return { head, history, bestEpoch };
   } finally {
     vars.dispose();
     tf.dispose([mean, invStd]);
