@@ -10,7 +10,8 @@ import { sha256Hex } from '../shared/hash.ts';
 import { Detector } from '../shared/inference/detector.ts';
 import { loadArtifact } from '../shared/model/artifact.ts';
 import { foldBatchNorm } from '../shared/model/fold.ts';
-import { buildMobileNetV2, loadMobileNetV2, MOBILENET_V2_OUTPUT } from '../shared/model/mobilenetv2.ts';
+import { buildMobileNetV2, loadMobileNetV2 } from '../shared/model/mobilenetv2.ts';
+import { backboneOf, headOf } from '../shared/model/classifier.ts';
 import type { ModelManifest, TrainingMode } from '../shared/model/types.ts';
 import type { BackboneSpec } from '../shared/training/trainer.ts';
 import type { CommandIO } from './command.ts';
@@ -47,12 +48,8 @@ export async function loadBackbone(
   if (source.from) {
     const files = await readModelFiles(source.from);
     const { model, manifest } = await loadArtifact(files);
-    const features = tf.model({ inputs: model.inputs, outputs: model.getLayer(MOBILENET_V2_OUTPUT).output as tf.SymbolicTensor });
-    const poolIndex = model.layers.findIndex((l) => l.getClassName() === 'GlobalAveragePooling2D');
-    const headInput = tf.input({ shape: [model.layers[poolIndex].outputShape[1] as number] });
-    let h: tf.SymbolicTensor = headInput;
-    for (const layer of model.layers.slice(poolIndex + 1)) h = layer.apply(h) as tf.SymbolicTensor;
-    const head = tf.model({ inputs: headInput, outputs: h });
+    const features = backboneOf(model);
+    const head = headOf(model);
     return {
       backbone: { model: features, id: `${manifest.version}:${files['weights.bin'] ? await sha256Hex(files['weights.bin']) : ''}`, alpha: manifest.backbone.alpha, weightsSource: manifest.version, folded: true },
       parent: { manifest, head },

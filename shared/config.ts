@@ -3,7 +3,7 @@
  * Pure data: no Node-only API, so the browser console can import it too.
  * Runtime configuration (env vars) is read by the entrypoints and overrides these, never the reverse.
  */
-import type { TrainingMode } from './model/types.ts';
+import type { InputRepresentation, TrainingMode } from './model/types.ts';
 
 /** Audio front end: the original (librosa) system's exact settings, so models and thresholds carry over. */
 export interface AudioConfig {
@@ -180,7 +180,13 @@ export const MODEL = Object.freeze({
    * (README "Model"): grey128 ROC AUC 0.964 / balanced accuracy 0.913 vs magma224 below it, at ~1/3 of the
    * backbone cost. 'magma224' (the seed's colour-mapped 224x224) stays available for comparison.
    */
-  representation: 'grey128' as 'magma224' | 'grey128',
+  representation: 'grey128' as InputRepresentation,
+  /**
+   * The head also reads acoustic statistics of the window (shared/model/mel-stats.ts) beside the embedding, for
+   * 'grey128' models trained in head or finetune mode. Measured on dev (README, Model): they carry over to recording
+   * sources the model never saw far better than the ImageNet embedding does.
+   */
+  melStats: true,
   head: Object.freeze({
     /** One small hidden layer (164k weights on 1280-d embeddings): enough for a binary head on a few thousand clips. */
     hiddenUnits: 128,
@@ -212,6 +218,20 @@ export const TRAINING = Object.freeze({
    * keep the model under 4 MB and the head's training time x3 (seconds).
    */
   headEnsemble: 3,
+  /**
+   * Share of the merged head's logit given to the acoustic-statistics head (the embedding heads share the rest).
+   * Measured on dev (README, Model), weight / sourceBalance: 0.5 / 0.5 gave the best group CV, more weight on the
+   * statistics the best unseen-source figures; 0.6 / 0.75 keeps group CV within its seed spread and gains most of
+   * the unseen-source improvement; 0.7 / 1 gained more there but false-alarmed on half of dev's singing clips.
+   */
+  melStatsWeight: 0.6,
+  /** The acoustic-statistics head: 396 inputs, so a small one. */
+  melStatsHead: Object.freeze({ hiddenUnits: 32, dropout: 0.3 }),
+  /**
+   * Within a class, a source with n clips weighs n^-sourceBalance per clip (0: every clip alike; 1: every source
+   * alike). Dev's danger clips are 78% one source: unweighted, a head learns that source's sound as "danger".
+   */
+  sourceBalance: 0.75,
   /** Upper bound on head epochs; early stopping usually ends far sooner. */
   maxEpochs: 80,
   /** Epochs without validation improvement before stopping. */

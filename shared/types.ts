@@ -50,6 +50,9 @@ export interface LabeledClip {
   subclass?: string;
   /** Source recording: clips of one group always stay in one split. Defaults to the path. */
   group?: string;
+  /** Where the recording came from (a dataset, a device): training weighs sources evenly within a class and can
+   *  test on each source unseen (`--source-cv`). Defaults to the group. */
+  source?: string;
 }
 
 /** Why a file of a dataset was not used. */

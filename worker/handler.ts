@@ -11,13 +11,11 @@
  * anything else is retried with the job made visible again after WORKER.retryDelaySeconds, and on the last allowed
  * delivery the session is failed with the error and the job left to the queue's dead-letter redrive.
  */
-import * as tf from '@tensorflow/tfjs';
 import { SERVICE, TRAINING, WORKER } from '../shared/config.ts';
 import { SentinelError } from '../shared/errors.ts';
 import { Detector } from '../shared/inference/detector.ts';
-import { buildHead, headConfigOf, transplantWeights } from '../shared/model/classifier.ts';
+import { backboneOf, headOf } from '../shared/model/classifier.ts';
 import { loadArtifact } from '../shared/model/artifact.ts';
-import { MOBILENET_V2_OUTPUT } from '../shared/model/mobilenetv2.ts';
 import type { ModelFiles } from '../shared/model/files.ts';
 import type { BlobStore } from '../shared/ports/blob-store.ts';
 import type { EpochMetrics, SessionProgress, TrainingSession } from '../shared/ports/db-schema.ts';
@@ -79,19 +77,6 @@ class RunAborted extends SentinelError {
   constructor(readonly why: 'lost' | 'shutdown') {
     super('RUN_ABORTED', why === 'lost' ? 'The run lost its claim on the session.' : 'The worker is shutting down.');
   }
-}
-
-/** Feature-map model (backbone) of a serving model: backbone (BN folded) -> GAP -> head; cut at out_relu. */
-export function backboneOf(model: tf.LayersModel): tf.LayersModel {
-  return tf.model({ inputs: model.inputs, outputs: model.getLayer(MOBILENET_V2_OUTPUT).output as tf.SymbolicTensor });
-}
-
-/** A head model carrying the serving model's head weights (warm start for continue-training). */
-export function headOf(model: tf.LayersModel): tf.LayersModel {
-  const dim = (model.getLayer(MOBILENET_V2_OUTPUT).output as tf.SymbolicTensor).shape[3] as number;
-  const head = buildHead({ embeddingDim: dim, head: headConfigOf(model) });
-  transplantWeights(model, head);
-  return head;
 }
 
 /** The clips a session trains on (before the gate's hold-out): see TrainingKind. */

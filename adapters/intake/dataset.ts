@@ -1,6 +1,7 @@
 /**
  * Labelled datasets from a folder or a zip: `safe/…` and `danger/…` folders give the labels (never the file
- * names), an optional `manifest.csv` (columns file, subclass, group) adds subclasses and source groups.
+ * names), an optional `manifest.csv` (columns file, subclass, group, source — or source_repo) adds subclasses,
+ * recording groups and the sources (datasets, microphones) the recordings came from.
  * Node-side: reads the filesystem; the zip reader never extracts to disk.
  */
 import { readdir, readFile } from 'node:fs/promises';
@@ -18,6 +19,7 @@ export interface Dataset {
 export interface ManifestRow {
   subclass?: string;
   group?: string;
+  source?: string;
 }
 
 /** Raised when a dataset as a whole is refused (unsafe zip, no labelled clip…). `code` is the API error code. */
@@ -34,7 +36,7 @@ export function parseManifest(text: string): Map<string, ManifestRow> {
   const out = new Map<string, ManifestRow>();
   for (const row of rows) {
     if (!row.file) continue;
-    out.set(normalise(row.file), { subclass: row.subclass || undefined, group: row.group || undefined });
+    out.set(normalise(row.file), { subclass: row.subclass || undefined, group: row.group || undefined, source: row.source || row.source_repo || undefined });
   }
   return out;
 }
@@ -83,7 +85,7 @@ function classify(path: string, bytes: Uint8Array, manifest: Map<string, Manifes
     return;
   }
   const row = manifest.get(labelled.relPath) ?? manifest.get(normalise(path));
-  out.clips.push({ path: labelled.relPath, label: labelled.label, bytes, subclass: row?.subclass, group: row?.group });
+  out.clips.push({ path: labelled.relPath, label: labelled.label, bytes, subclass: row?.subclass, group: row?.group, source: row?.source });
 }
 
 function requireClips(out: Dataset, what: string): Dataset {

@@ -42,6 +42,9 @@ export const trainCommand: Command = {
     `  --ensemble N           head mode: heads from N seeds merged into one (default ${TRAINING.headEnsemble})`,
     `  --seed N               (default ${TRAINING.seed})`,
     `  --top-from LAYER       top mode: first trained layer (default ${TRAINING.topFrom})`,
+    '  --source-cv            also score every source by a model trained without it (manifest column source or',
+    '                         source_repo; one more fit per source): how it does on recordings from unseen sources',
+    '  --no-mel-stats         the head reads the embedding only, not the acoustic statistics beside it',
     '  --cache DIR            embedding cache (default .cache/embeddings)',
     '  --json                 print the result as JSON',
   ].join('\n'),
@@ -61,6 +64,8 @@ export const trainCommand: Command = {
     cache: { type: 'string' },
     'finetune-from': { type: 'string' },
     'top-from': { type: 'string' },
+    'source-cv': { type: 'boolean', default: false },
+    'no-mel-stats': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
   async run({ values, positionals }, io) {
@@ -91,6 +96,8 @@ export const trainCommand: Command = {
       finetuneFrom: values['finetune-from'] as string | undefined,
       topFrom: values['top-from'] as string | undefined,
       headEnsemble: int(values.ensemble, 'ensemble', 1),
+      sourceCv: values['source-cv'] === true,
+      melStats: values['no-mel-stats'] === true ? false : undefined,
       cache: new FsEmbeddingCache((values.cache as string | undefined) ?? join(ROOT, '.cache', 'embeddings')),
       command: ['sentinel', 'train', ...process.argv.slice(3)].join(' '),
       onProgress: (p) => bar.update(p.detail ? `${p.phase} ${p.detail}` : p.phase, p.done, p.total),
@@ -99,7 +106,7 @@ export const trainCommand: Command = {
     await writeModelFiles(values.out as string, result.files, { overwrite: true });
     const skipped = [...dataset.skipped, ...result.skipped];
     if (values.json) {
-      io.stdout(JSON.stringify({ out: values.out, version: result.manifest.version, threshold: result.manifest.threshold, cv: result.cv, metrics: result.manifest.metrics, skipped, embeddings: result.embeddings }) + '\n');
+      io.stdout(JSON.stringify({ out: values.out, version: result.manifest.version, threshold: result.manifest.threshold, cv: result.cv, sourceCv: result.sourceCv, metrics: result.manifest.metrics, skipped, embeddings: result.embeddings }) + '\n');
       return 0;
     }
     const lines = [`model ${result.manifest.version} written to ${values.out} (threshold ${result.manifest.threshold.toFixed(3)})`];
@@ -110,6 +117,15 @@ export const trainCommand: Command = {
         `${result.cv.folds}-fold group CV (mean ± sd over folds): ROC AUC ${f('rocAuc')}, PR AUC ${f('prAuc')}, balanced accuracy ${f('balancedAccuracy')}, recall ${f('recall')}, precision ${f('precision')}`,
         'out-of-fold error rate per subclass:',
         ...Object.entries(result.cv.pooled.perSubclass).map(([k, v]) => `  ${k.padEnd(20)} ${v.label.padEnd(7)} ${(v.errorRate * 100).toFixed(1)}% of ${v.n}`),
+      );
+    }
+    if (result.sourceCv) {
+      const p = result.sourceCv.pooled;
+      const pct = (v: number | null) => (v === null ? '   -' : `${(v * 100).toFixed(0).padStart(3)}%`);
+      lines.push(
+        `each of ${result.sourceCv.sources} sources scored by a model trained without it: ROC AUC ${p.rocAuc?.toFixed(3) ?? '-'}, balanced accuracy ${p.balancedAccuracy.toFixed(3)}, recall ${p.recall.toFixed(3)}, false alarms ${(p.confusion.fp / Math.max(1, p.confusion.fp + p.confusion.tn) * 100).toFixed(1)}%`,
+        '  source                                         danger recall   safe false alarms',
+        ...result.sourceCv.perSource.map((s) => `  ${s.source.slice(0, 46).padEnd(46)} ${String(s.danger).padStart(6)} ${pct(s.recall)}   ${String(s.safe).padStart(4)} ${pct(s.falseAlarmRate)}`),
       );
     }
     if (skipped.length) lines.push(`${skipped.length} files skipped: ${skipped.slice(0, 5).map((s) => `${s.path} (${s.code})`).join(', ')}${skipped.length > 5 ? ', …' : ''}`);

@@ -15,6 +15,8 @@ import { AUDIO, MEL, type AudioConfig, type MelConfig } from '../config.ts';
 import { SentinelError } from '../errors.ts';
 import { sha256Hex } from '../hash.ts';
 import { keepFrozenBatchNormInInferenceMode } from './classifier.ts';
+// Registers the acoustic-statistics layer class by name, so models that have it load anywhere (Node, Lambda, browser).
+import './mel-stats.ts';
 import { jsonBytes, modelFromFiles, modelToFiles, readJsonFile, MODEL_JSON, type ModelFiles } from './files.ts';
 import { REPRESENTATION_SHAPES } from './input.ts';
 import { MANIFEST_FILE, MANIFEST_SCHEMA, TRAINING_MODES, type ManifestInput, type ModelManifest } from './types.ts';

@@ -16,12 +16,17 @@ import * as tf from '@tensorflow/tfjs';
 import { MODEL } from '../config.ts';
 import { SentinelError } from '../errors.ts';
 import { melToModelInput, type InputRepresentation, type ModelInput } from './input.ts';
+import { MEL_STATS_DIM, MelStats, melStats } from './mel-stats.ts';
+import { MOBILENET_V2_OUTPUT } from './mobilenetv2.ts';
 import type { HeadConfig } from './types.ts';
 
 /** Layer names of the head; `buildHead` and `buildClassifier` use the same ones so weights move by name. */
 export const HEAD_LAYERS = Object.freeze({
   input: 'embedding',
   pool: 'global_average_pooling',
+  /** The acoustic statistics branch (mel-stats.ts) and the concatenation of it with the pooled embedding. */
+  melStats: 'mel_stats',
+  features: 'head_features',
   hidden: 'head_dense',
   dropout: 'head_dropout',
   output: 'head_output',
@@ -118,14 +123,26 @@ export function keepFrozenBatchNormInInferenceMode(model: tf.LayersModel): void 
   }
 }
 
+/** Input width of a head model (embedding, or embedding + acoustic statistics). */
+export function headInputDim(head: tf.LayersModel): number {
+  return head.inputs[0].shape[1] as number;
+}
+
+/** Channels of a backbone's feature map: the pooled embedding's width (1280 for alpha <= 1). */
+function backboneChannels(backbone: tf.LayersModel): number {
+  return backbone.outputs[0].shape[3] as number;
+}
+
 /**
- * backbone -> GlobalAveragePooling2D -> head, one flat functional model sharing the backbone's layers (and weights).
- * `head` is a config (fresh random head) or a head model from buildHead whose weights are copied in.
- * The backbone starts frozen (trainable false); see setBackboneTrainable. Frozen BN stays in inference mode.
+ * backbone -> GlobalAveragePooling2D [-> concatenated with MelStats(input)] -> head, one flat functional model
+ * sharing the backbone's layers (and weights). `head` is a config (fresh random head) or a head model from buildHead
+ * whose weights are copied in; a head as wide as embedding + MEL_STATS_DIM gets the statistics branch (`melStats`
+ * forces it either way for a fresh head). The backbone starts frozen (trainable false); see setBackboneTrainable.
  */
 export function buildClassifier(options: {
   backbone: tf.LayersModel;
   head?: Partial<HeadConfig> | tf.LayersModel;
+  melStats?: boolean;
   seed?: number;
 }): tf.LayersModel {
   const { backbone, seed } = options;
@@ -134,22 +151,43 @@ export function buildClassifier(options: {
   }
   const headModel = options.head instanceof tf.LayersModel ? options.head : undefined;
   const config = headModel ? headConfigOf(headModel) : { ...MODEL.head, ...(options.head as Partial<HeadConfig>) };
-  const pooled = tf.layers.globalAveragePooling2d({ name: HEAD_LAYERS.pool }).apply(backbone.outputs[0]) as tf.SymbolicTensor;
-  const output = applyAll(headLayers(config, seed), pooled);
-  const classifier = tf.model({ inputs: backbone.inputs, outputs: output, name: 'sentinel_classifier' });
-  if (headModel) {
-    const embeddingDim = backbone.outputs[0].shape[3];
-    if (headModel.inputs[0].shape[1] !== embeddingDim) {
-      throw new SentinelError(
-        'MODEL_WEIGHTS_MISMATCH',
-        `Head takes ${headModel.inputs[0].shape[1]}-d embeddings but the backbone gives ${embeddingDim}.`,
-      );
-    }
-    transplantWeights(headModel, classifier);
+  const embeddingDim = backboneChannels(backbone);
+  const withStats = headModel ? headInputDim(headModel) === embeddingDim + MEL_STATS_DIM : (options.melStats ?? false);
+  if (headModel && headInputDim(headModel) !== embeddingDim && !withStats) {
+    throw new SentinelError(
+      'MODEL_WEIGHTS_MISMATCH',
+      `Head takes ${headInputDim(headModel)} features but the backbone gives ${embeddingDim} (${embeddingDim + MEL_STATS_DIM} with acoustic statistics).`,
+    );
   }
+  let features = tf.layers.globalAveragePooling2d({ name: HEAD_LAYERS.pool }).apply(backbone.outputs[0]) as tf.SymbolicTensor;
+  if (withStats) {
+    const stats = new MelStats({ name: HEAD_LAYERS.melStats }).apply(backbone.inputs[0]) as tf.SymbolicTensor;
+    features = tf.layers.concatenate({ name: HEAD_LAYERS.features }).apply([features, stats]) as tf.SymbolicTensor;
+  }
+  const output = applyAll(headLayers(config, seed), features);
+  const classifier = tf.model({ inputs: backbone.inputs, outputs: output, name: 'sentinel_classifier' });
+  if (headModel) transplantWeights(headModel, classifier);
   setBackboneTrainable(classifier, false);
   keepFrozenBatchNormInInferenceMode(classifier);
   return classifier;
+}
+
+/** The feature-map part of a classifier (input -> MobileNetV2's last activation). */
+export function backboneOf(model: tf.LayersModel): tf.LayersModel {
+  return tf.model({ inputs: model.inputs, outputs: model.getLayer(MOBILENET_V2_OUTPUT).output as tf.SymbolicTensor });
+}
+
+/** A head model carrying a classifier's head weights, as wide as its features (warm starts, continue-training). */
+export function headOf(model: tf.LayersModel): tf.LayersModel {
+  const stats = model.layers.some((l) => l.name === HEAD_LAYERS.melStats) ? MEL_STATS_DIM : 0;
+  const head = buildHead({ embeddingDim: backboneChannels(backboneOf(model)) + stats, head: headConfigOf(model) });
+  transplantWeights(model, head);
+  return head;
+}
+
+/** Whether a classifier has the acoustic statistics branch. */
+export function hasMelStats(model: tf.LayersModel): boolean {
+  return model.layers.some((l) => l.name === HEAD_LAYERS.melStats);
 }
 
 /**
@@ -179,19 +217,21 @@ export interface MelBatch {
 }
 
 /**
- * Global-average-pooled backbone features, [n * channels] row-major (1280 per clip for alpha <= 1), computed in
+ * Global-average-pooled backbone features, [n * channels] row-major (1280 per clip for alpha <= 1), followed by the
+ * clip's MEL_STATS_DIM acoustic statistics when `withMelStats` (the classifier's head input), computed in
  * inference mode `batchSize` clips at a time. `inputs` is an image batch tensor, a ModelInput, or mels (MelBatch).
  */
 export async function embed(
   backbone: tf.LayersModel,
   inputs: tf.Tensor4D | ModelInput | MelBatch,
   batchSize: number = MODEL.embedBatchSize,
+  withMelStats = false,
 ): Promise<Float32Array> {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new SentinelError('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${batchSize}.`);
   }
   const featureMap = backbone.outputs[0];
-  const channels = featureMap.shape[featureMap.shape.length - 1] as number;
+  const channels = (featureMap.shape[featureMap.shape.length - 1] as number) + (withMelStats ? MEL_STATS_DIM : 0);
   const count = inputs instanceof tf.Tensor ? inputs.shape[0] : 'mels' in inputs ? inputs.mels.length : inputs.shape[0];
   const out = new Float32Array(count * channels);
   let scratch: Float32Array | undefined; // one image buffer for all batches of a MelBatch (see melToModelInput)
@@ -214,7 +254,8 @@ export async function embed(
         x = tf.tensor4d(batch.data.subarray(offset, offset + (end - start) * per), [end - start, batch.shape[1], batch.shape[2], 3]);
       }
       const features = backbone.predict(x, { batchSize: end - start }) as tf.Tensor;
-      return features.mean([1, 2]);
+      const pooled = features.mean([1, 2]) as tf.Tensor2D;
+      return withMelStats ? tf.concat([pooled, melStats(x)], 1) : pooled;
     });
     out.set(await pooled.data(), start * channels);
     pooled.dispose();

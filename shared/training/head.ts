@@ -22,6 +22,8 @@ export interface TrainingRunOptions {
   /** Start from these head weights (continue training a parent model's head; its folded standardisation is
    *  re-expressed for this run's). */
   initialHead?: tf.LayersModel;
+  /** Per-row weights of the training rows, multiplying the class weights (trainer.ts sourceWeights); default 1. */
+  rowWeights?: ArrayLike<number>;
   onEpoch?: (e: EpochLog) => void;
 }
 
@@ -173,6 +175,8 @@ export interface FitLogitsOptions {
   /** Variables with their Adam learning rates. */
   groups: { variables: tf.Variable[]; learningRate: number }[];
   validation?: { n: number; y: ArrayLike<number>; batch(rows: number[]): tf.Tensor };
+  /** Per-row weights multiplying the class weights; default all 1. */
+  rowWeights?: ArrayLike<number>;
   /** The caller's knobs (epochs, patience, batch size, onEpoch; TRAINING defaults) and its patience default. */
   run: TrainingRunOptions;
   defaultPatience: number;
@@ -204,7 +208,7 @@ export async function fitLogits(o: FitLogitsOptions): Promise<{ history: EpochLo
         const idx = order.slice(i, i + batchSize);
         const x = o.batch(idx);
         const y = tf.tensor2d(idx.map((j) => o.y[j]), [idx.length, 1]);
-        const w = tf.tensor2d(idx.map((j) => weights[o.y[j] as 0 | 1]), [idx.length, 1]);
+        const w = tf.tensor2d(idx.map((j) => weights[o.y[j] as 0 | 1] * (o.rowWeights ? o.rowWeights[j] : 1)), [idx.length, 1]);
         const { value, grads } = tf.variableGrads(() => tf.losses.sigmoidCrossEntropy(y, o.logits(x, true), w) as tf.Scalar, variables);
         o.groups.forEach((g, k) => optimisers[k].applyGradients(Object.fromEntries(g.variables.map((v) => [v.name, grads[v.name]])) as Record<string, tf.Variable>));
         lossSum += (await value.data())[0] * idx.length;
@@ -276,6 +280,7 @@ export async function trainHead(options: HeadTrainingOptions): Promise<HeadTrain
         logits: (b, training) => vars.logits(b as tf.Tensor2D, training),
         groups: [{ variables: vars.variables, learningRate: options.learningRate ?? TRAINING.learningRate }],
         validation: val && options.validation ? { n: options.validation.y.length, y: options.validation.y, batch: gather(val) } : undefined,
+        rowWeights: options.rowWeights,
         run: options,
         defaultPatience: TRAINING.patience,
         rng,
@@ -288,26 +293,57 @@ export async function trainHead(options: HeadTrainingOptions): Promise<HeadTrain
   });
 }
 
+/** A head trained on some columns of the merged head's input, and its share of the merged logit. */
+export interface HeadPart {
+  head: tf.LayersModel;
+  /** First input column it reads; it reads as many as its own input is wide. */
+  from: number;
+  weight: number;
+}
+
 /**
- * Several heads (same input, different seeds) as one: the hidden layers side by side, the output the mean of their
- * logits. Exact, so the serving model keeps the one-head architecture, only wider; averaging members trained from
- * different seeds removes most of the seed-to-seed spread of a single small head (README, Model).
+ * Heads as one head on `dim` inputs: their hidden layers side by side (each reading only its own columns), the
+ * output the weighted sum of their logits. Exact, so the serving model keeps the one-head architecture, only wider.
+ * A head without a hidden layer (logistic regression) becomes two ReLU units, z = relu(z) - relu(-z), so heads of
+ * both kinds merge. Dropout is the first hidden head's (it acts only in training).
  */
-export function mergeHeads(heads: readonly tf.LayersModel[]): tf.LayersModel {
-  if (heads.length === 0) throw invalidArgument('mergeHeads needs at least one head');
-  if (heads.length === 1) return heads[0];
-  const configs = heads.map(headConfigOf);
-  const hidden = configs.reduce((s, c) => s + c.hiddenUnits, 0);
-  if (configs.some((c) => (c.hiddenUnits === 0) !== (hidden === 0))) throw invalidArgument('mergeHeads needs heads of one kind (all with or all without a hidden layer)');
-  const dim = heads[0].inputs[0].shape[1] as number;
-  const merged = buildHead({ embeddingDim: dim, head: { hiddenUnits: hidden, dropout: configs[0].dropout } });
-  const k = heads.length;
+export function mergeHeadParts(parts: readonly HeadPart[], dim: number): tf.LayersModel {
+  if (parts.length === 0) throw invalidArgument('mergeHeadParts needs at least one head');
+  const configs = parts.map((p) => headConfigOf(p.head));
+  const widths = configs.map((c) => (c.hiddenUnits === 0 ? 2 : c.hiddenUnits));
+  const hidden = widths.reduce((s, w) => s + w, 0);
+  parts.forEach((p) => {
+    if (p.from < 0 || p.from + (p.head.inputs[0].shape[1] as number) > dim) throw invalidArgument(`a head reads columns beyond the merged input's ${dim}`);
+  });
+  const merged = buildHead({ embeddingDim: dim, head: { hiddenUnits: hidden, dropout: configs.find((c) => c.hiddenUnits > 0)?.dropout ?? configs[0].dropout } });
   const values = tf.tidy(() => {
-    const w = heads.map((h) => h.getWeights());
-    if (hidden === 0) return [tf.addN(w.map((x) => x[0])).div(k), tf.addN(w.map((x) => x[1])).div(k)];
-    return [tf.concat(w.map((x) => x[0]), 1), tf.concat(w.map((x) => x[1])), tf.concat(w.map((x) => x[2])).div(k), tf.addN(w.map((x) => x[3])).div(k)];
+    const kernels: tf.Tensor[] = [];
+    const biases: tf.Tensor[] = [];
+    const outs: tf.Tensor[] = [];
+    let outBias = tf.scalar(0);
+    parts.forEach((p, i) => {
+      const w = p.head.getWeights();
+      const inDim = p.head.inputs[0].shape[1] as number;
+      let [k, b, ok, ob] = configs[i].hiddenUnits > 0 ? w : [tf.concat([w[0], w[0].neg()], 1), tf.concat([w[1], w[1].neg()]), tf.tensor2d([1, -1], [2, 1]), tf.zeros([1])];
+      k = tf.pad(k, [[p.from, dim - p.from - inDim], [0, 0]]);
+      kernels.push(k);
+      biases.push(b);
+      outs.push(ok.mul(p.weight));
+      outBias = outBias.add(ob.mul(p.weight));
+    });
+    return [tf.concat(kernels, 1), tf.concat(biases), tf.concat(outs, 0), outBias.reshape([1])];
   });
   merged.setWeights(values);
   tf.dispose(values);
   return merged;
+}
+
+/**
+ * Several heads on the same input (different seeds) as one, the output the mean of their logits (mergeHeadParts):
+ * averaging members trained from different seeds removes most of the seed-to-seed spread of a single small head.
+ */
+export function mergeHeads(heads: readonly tf.LayersModel[]): tf.LayersModel {
+  if (heads.length === 0) throw invalidArgument('mergeHeads needs at least one head');
+  if (heads.length === 1) return heads[0];
+  return mergeHeadParts(heads.map((head) => ({ head, from: 0, weight: 1 / heads.length })), heads[0].inputs[0].shape[1] as number);
 }

@@ -78,6 +78,7 @@ export async function trainTop(options: TopTrainingOptions): Promise<HeadTrainin
         y: options.validation.y,
         batch: (rows) => mapsBatch(maps, rows.map((j) => options.validation!.rows[j])),
       },
+      rowWeights: options.rowWeights,
       run: options,
       defaultPatience: TRAINING.topPatience,
       rng,

@@ -17,7 +17,8 @@ import { invalidArgument, SentinelError } from '../errors.ts';
 import { sha256Hex } from '../hash.ts';
 import { chooseThreshold, evaluate } from '../metrics/index.ts';
 import type { Metrics } from '../metrics/types.ts';
-import { buildClassifier, embed, setBackboneTrainable, keepFrozenBatchNormInInferenceMode } from '../model/classifier.ts';
+import { buildClassifier, embed, headInputDim, setBackboneTrainable, keepFrozenBatchNormInInferenceMode } from '../model/classifier.ts';
+import { MEL_STATS_DIM } from '../model/mel-stats.ts';
 import { foldBatchNorm } from '../model/fold.ts';
 import { melToModelInput, REPRESENTATION_SHAPES, type InputRepresentation } from '../model/input.ts';
 import { readManifest, serializeArtifact } from '../model/artifact.ts';
@@ -25,7 +26,7 @@ import type { ModelFiles } from '../model/files.ts';
 import type { HeadConfig, ModelManifest, TrainingMode } from '../model/types.ts';
 import type { LabeledClip, SkippedFile } from '../types.ts';
 import type { EmbeddingCache } from './embedding-cache.ts';
-import { mergeHeads, trainHead, type EpochLog } from './head.ts';
+import { mergeHeadParts, trainHead, type EpochLog } from './head.ts';
 import { topNet, cutBefore, type TopNet } from './top.ts';
 import { pooledFeatures, trainTop, type FeatureMaps } from './top-train.ts';
 import { createRng } from './random.ts';
@@ -45,7 +46,7 @@ export interface BackboneSpec {
 }
 
 export interface TrainProgress {
-  phase: 'decode' | 'embed' | 'cv' | 'train' | 'finetune' | 'export';
+  phase: 'decode' | 'embed' | 'cv' | 'source-cv' | 'train' | 'finetune' | 'export';
   done: number;
   total: number;
   detail?: string;
@@ -67,6 +68,10 @@ export interface TrainRequest {
   parent?: { manifest: ModelManifest; head?: tf.LayersModel };
   /** Classifier head shape (default MODEL.head). */
   head?: Partial<HeadConfig>;
+  /** Also test on each source unseen (SourceCvReport): one more fit per source. */
+  sourceCv?: boolean;
+  /** Head and finetune modes, grey128: the head also reads the window's acoustic statistics (default MODEL.melStats). */
+  melStats?: boolean;
   /** Head mode: heads trained per fit from different seeds and merged (default TRAINING.headEnsemble). */
   headEnsemble?: number;
   /** 'top' mode: the first backbone layer trained (Keras name; default TRAINING.topFrom). */
@@ -92,10 +97,47 @@ export interface CvReport {
   summary: Record<'rocAuc' | 'prAuc' | 'balancedAccuracy' | 'recall' | 'precision' | 'f1', { mean: number; std: number }>;
 }
 
+/**
+ * Leave-one-source-out test (`sourceCv`): every clip scored by a model trained without its source (dataset or
+ * device), at the stored threshold. A class that only one source has (dev's gunshots) cannot be learnt once that
+ * source is out, so read per source, not only pooled.
+ */
+export interface SourceCvReport {
+  sources: number;
+  pooled: Metrics;
+  perSource: { source: string; danger: number; safe: number; recall: number | null; falseAlarmRate: number | null; rocAuc: number | null }[];
+  outOfSource: { path: string; label: 'safe' | 'danger'; source: string; probability: number }[];
+}
+
+function all0(items: readonly unknown[]): number[] {
+  return items.map((_, i) => i);
+}
+
+function sourceReport(clips: readonly PreparedClip[], labels: number[], p: number[], sources: string[], threshold: number): SourceCvReport {
+  const idx = all0(clips);
+  const pooled = evaluate({ labels, probabilities: p, threshold, subclasses: clips.map((c) => c.subclass ?? c.label), durationsSeconds: clips.map((c) => c.duration) });
+  const perSource = sources.map((source) => {
+    const mine = idx.filter((i) => clips[i].source === source);
+    const danger = mine.filter((i) => labels[i] === 1);
+    const safe = mine.filter((i) => labels[i] === 0);
+    const m = danger.length && safe.length ? evaluate({ labels: mine.map((i) => labels[i]), probabilities: mine.map((i) => p[i]), threshold }) : undefined;
+    return {
+      source,
+      danger: danger.length,
+      safe: safe.length,
+      recall: danger.length ? danger.filter((i) => p[i] >= threshold).length / danger.length : null,
+      falseAlarmRate: safe.length ? safe.filter((i) => p[i] >= threshold).length / safe.length : null,
+      rocAuc: m?.rocAuc ?? null,
+    };
+  });
+  return { sources: sources.length, pooled, perSource, outOfSource: idx.map((i) => ({ path: clips[i].path, label: clips[i].label, source: clips[i].source, probability: p[i] })) };
+}
+
 export interface TrainResult {
   files: ModelFiles;
   manifest: ModelManifest;
   cv?: CvReport;
+  sourceCv?: SourceCvReport;
   skipped: SkippedFile[];
   /** Views embedded vs served from the cache. */
   embeddings: { computed: number; cached: number };
@@ -120,6 +162,7 @@ export async function prepareClips(clips: readonly LabeledClip[], progress: (d: 
         label: clip.label,
         subclass: clip.subclass,
         group: clip.group ?? clip.path,
+        source: clip.source ?? clip.group ?? clip.path,
         hash: await sha256Hex(clip.bytes),
         samples,
         duration: audio.duration,
@@ -141,6 +184,8 @@ interface Extractor {
   model: tf.LayersModel;
   tag: string;
   pool: boolean;
+  /** Pooled embeddings followed by the acoustic statistics (mel-stats.ts). */
+  melStats?: boolean;
 }
 
 /** Runs the extractor on every view, from the cache where possible; returns [clip][view] features. */
@@ -174,7 +219,7 @@ async function extractViews(
     const mels = chunk.map(([c, v]) => views[c][v].mel());
     let flat: Float32Array;
     if (extractor.pool) {
-      flat = await embed(extractor.model, { mels, representation });
+      flat = await embed(extractor.model, { mels, representation }, MODEL.embedBatchSize, extractor.melStats);
     } else {
       const input = melToModelInput(mels, representation);
       const out = tf.tidy(() => extractor.model.predict(tf.tensor4d(input.data, input.shape)) as tf.Tensor);
@@ -238,22 +283,70 @@ interface Learner {
   windowFeatures(indices: readonly number[]): Promise<{ x: Float32Array; dim: number }>;
 }
 
-/** 'head' (and finetune's warm-up): a head on the frozen backbone's cached embeddings. */
-function headLearner(emb: Float32Array[][], clips: PreparedClip[], nWindows: number[], request: TrainRequest): Learner {
+/** Columns [from, to) of row-major [n][dim] features. */
+function columns(x: Float32Array, dim: number, from: number, to: number): Float32Array {
+  const n = x.length / dim;
+  const out = new Float32Array(n * (to - from));
+  for (let i = 0; i < n; i++) out.set(x.subarray(i * dim + from, i * dim + to), i * (to - from));
+  return out;
+}
+
+/**
+ * Per-row weights evening out sources within each class: a clip of a source with n clips of its class weighs
+ * n^-balance, rescaled so each class keeps its total (class weighting stays as it was).
+ */
+export function sourceWeights(sources: readonly string[], y: ArrayLike<number>, balance: number): Float32Array {
+  const count = new Map<string, number>();
+  sources.forEach((s, i) => count.set(`${y[i]}|${s}`, (count.get(`${y[i]}|${s}`) ?? 0) + 1));
+  const w = Float32Array.from(sources, (s, i) => count.get(`${y[i]}|${s}`)! ** -balance);
+  for (const label of [0, 1]) {
+    let sum = 0;
+    let n = 0;
+    for (let i = 0; i < w.length; i++) if (y[i] === label) (sum += w[i]), n++;
+    for (let i = 0; i < w.length; i++) if (y[i] === label) w[i] *= n / sum;
+  }
+  return w;
+}
+
+/**
+ * 'head' (and finetune's warm-up): heads on the frozen backbone's cached embeddings (an ensemble of seeds) and, when
+ * the features end with the acoustic statistics, a small head on those, merged into one head on all the features.
+ */
+function headLearner(emb: Float32Array[][], clips: PreparedClip[], nWindows: number[], request: TrainRequest, statsDim: number): Learner {
   const dim = emb[0][0].length;
+  const embeddingDim = dim - statsDim;
   return {
     async fit(fitOn, validation, seed, epochs, onEpoch) {
       const data = rows(fitOn, clips, emb, 'all', nWindows);
       const val = validation && rows(validation, clips, emb, 'windows', nWindows);
+      const rowSources = fitOn.flatMap((c) => emb[c].map(() => clips[c].source));
+      const rowWeights = sourceWeights(rowSources, data.y, TRAINING.sourceBalance);
       // A warm start continues the parent's (merged) head as one model; a fresh run trains an ensemble.
-      const members = request.parent?.head ? 1 : (request.headEnsemble ?? TRAINING.headEnsemble);
+      if (request.parent?.head) {
+        const run = await trainHead({ x: data.x, y: data.y, dim, validation: val, epochs, seed, rowWeights, initialHead: request.parent.head, onEpoch });
+        return { head: run.head, bestEpoch: run.bestEpoch };
+      }
+      const part = (from: number, to: number) => ({
+        x: columns(data.x, dim, from, to),
+        validation: val && { x: columns(val.x, dim, from, to), y: val.y },
+      });
+      const members = request.headEnsemble ?? TRAINING.headEnsemble;
+      const embeddings = statsDim > 0 ? part(0, embeddingDim) : { x: data.x, validation: val };
       const runs = [];
       for (let m = 0; m < members; m++) {
         // Member 0 keeps the run's seed (so one member = the plain head); only it reports epochs, for readable charts.
-        runs.push(await trainHead({ x: data.x, y: data.y, dim, validation: val, epochs, seed: seed + m * 7919, head: request.head, initialHead: request.parent?.head, onEpoch: m === 0 ? onEpoch : undefined }));
+        runs.push(await trainHead({ ...embeddings, y: data.y, dim: embeddingDim, epochs, seed: seed + m * 7919, head: request.head, rowWeights, onEpoch: m === 0 ? onEpoch : undefined }));
       }
-      const head = mergeHeads(runs.map((r) => r.head));
-      if (members > 1) runs.forEach((r) => r.head.dispose());
+      const statsWeight = statsDim > 0 ? TRAINING.melStatsWeight : 0;
+      const parts = runs.map((r) => ({ head: r.head, from: 0, weight: (1 - statsWeight) / members }));
+      if (statsDim > 0) {
+        const stats = part(embeddingDim, dim);
+        const run = await trainHead({ ...stats, y: data.y, dim: statsDim, epochs, seed: seed + 104729, head: TRAINING.melStatsHead, rowWeights });
+        runs.push(run);
+        parts.push({ head: run.head, from: embeddingDim, weight: statsWeight });
+      }
+      const head = parts.length === 1 ? parts[0].head : mergeHeadParts(parts, dim);
+      if (parts.length > 1) runs.forEach((r) => r.head.dispose());
       const best = runs.map((r) => r.bestEpoch).sort((a, b) => a - b);
       return { head, bestEpoch: best[Math.floor(best.length / 2)] };
     },
@@ -286,7 +379,8 @@ function topLearner(top: TopNet, maps: Float32Array[][], shape: [number, number,
       top.restore();
       const train = viewRows(fitOn, 'all');
       const val = validation && viewRows(validation, 'windows');
-      return trainTop({ top, maps: featureMaps, train, validation: val, epochs, seed, head: request.head, initialHead: request.parent?.head, onEpoch });
+      const rowWeights = sourceWeights(fitOn.flatMap((c) => maps[c].map(() => clips[c].source)), train.y, TRAINING.sourceBalance);
+      return trainTop({ top, maps: featureMaps, train, validation: val, epochs, seed, head: request.head, initialHead: request.parent?.head, rowWeights, onEpoch });
     },
     windowFeatures: async (indices) => ({ x: await pooledFeatures(top, featureMaps, viewRows(indices, 'windows').rows), dim: top.outputChannels }),
   };
@@ -338,7 +432,13 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
   const nWindows = views.map((v) => v.windows.length);
   const allViews = views.map((v) => [...v.windows, ...v.augmented]);
   let top: TopNet | undefined;
-  let extractor: Extractor = { model: request.backbone.model, tag: '', pool: true };
+  // Acoustic statistics beside the embedding: grey128 only (they read the grey image), not in 'top' mode (its
+  // features are the top's own output); a warm start keeps whatever its parent's head reads.
+  const channels = request.backbone.model.outputs[0].shape[3] as number;
+  const melStats = request.parent?.head
+    ? headInputDim(request.parent.head) === channels + MEL_STATS_DIM
+    : mode !== 'top' && representation === 'grey128' && (request.melStats ?? MODEL.melStats);
+  let extractor: Extractor = melStats ? { model: request.backbone.model, tag: 'stats1|', pool: true, melStats } : { model: request.backbone.model, tag: '', pool: true };
   if (mode === 'top') {
     if (!request.backbone.folded) throw invalidArgument("'top' mode trains a BN-folded backbone");
     const cut = cutBefore(request.backbone.model, request.topFrom ?? TRAINING.topFrom);
@@ -352,7 +452,7 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
   const maxEpochs = mode === 'finetune' ? TRAINING.finetuneWarmupEpochs : (request.epochs ?? TRAINING.maxEpochs);
   const learner = top
     ? topLearner(top, features, extractor.model.computeOutputShape([1, ...REPRESENTATION_SHAPES[representation]]).slice(1) as [number, number, number], clips, nWindows, request)
-    : headLearner(features, clips, nWindows, request);
+    : headLearner(features, clips, nWindows, request, melStats ? MEL_STATS_DIM : 0);
   const splitFit = (train: number[], foldSeed: number, withValidation: boolean) => {
     if (!withValidation) return { fitOn: train, validation: undefined };
     const inner = groupTrainValSplit(train.map((i) => items[i]), TRAINING.validationFraction, foldSeed);
@@ -404,6 +504,25 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
       summary: Object.fromEntries(keys.map((key) => [key, meanStd(perFold.map((m) => (m[key] ?? NaN) as number))])) as CvReport['summary'],
     };
     metrics.cv = pooled;
+  }
+
+  // Unseen-source test (opt-in, one fit per source): how the model does on recordings from a source it never heard.
+  let sourceCv: SourceCvReport | undefined;
+  const sources = [...new Set(clips.map((c) => c.source))].sort();
+  if (request.sourceCv && folds.length > 0 && sources.length >= 2) {
+    const held = new Array<number>(clips.length).fill(0);
+    for (let k = 0; k < sources.length; k++) {
+      report({ phase: 'source-cv', done: k, total: sources.length, detail: sources[k] });
+      const test = all0(clips).filter((i) => clips[i].source === sources[k]);
+      const train = all0(clips).filter((i) => clips[i].source !== sources[k]);
+      if (!train.some((i) => labels[i] === 1) || !train.some((i) => labels[i] === 0)) continue;
+      const { head } = await fitHead(train, seed + 7 * (k + 1), maxEpochs, true);
+      (await clipProbs(head, test)).forEach((p, j) => (held[test[j]] = p));
+      head.dispose();
+    }
+    report({ phase: 'source-cv', done: sources.length, total: sources.length });
+    sourceCv = sourceReport(clips, labels, held, sources, threshold!);
+    metrics.sourceCv = sourceCv.pooled;
   }
 
   // Final head on all clips. With CV, for the median best epoch of the folds (no data held back); without, with an
@@ -476,7 +595,7 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
     top.dispose();
   }
   report({ phase: 'export', done: 1, total: 1 });
-  return { files, manifest, cv, skipped, embeddings: { computed, cached } };
+  return { files, manifest, cv, sourceCv, skipped, embeddings: { computed, cached } };
 }
 
 /** End-to-end training on images with a low learning rate: window views and augmented views of every clip. */

@@ -18,6 +18,8 @@ export interface PreparedClip {
   label: Label;
   subclass?: string;
   group: string;
+  /** LabeledClip.source, defaulting to the group. */
+  source: string;
   /** sha256 of the clip's bytes: its identity in caches and data summaries. */
   hash: string;
   samples: Float32Array;

@@ -4,6 +4,9 @@ import { analyseSamples, encodeWav } from '../../shared/audio/index.ts';
 import { Detector } from '../../shared/inference/detector.ts';
 import { buildMobileNetV2 } from '../../shared/model/mobilenetv2.ts';
 import { foldBatchNorm } from '../../shared/model/fold.ts';
+import { loadArtifact } from '../../shared/model/artifact.ts';
+import { hasMelStats, headOf } from '../../shared/model/classifier.ts';
+import { MEL_STATS_DIM } from '../../shared/model/mel-stats.ts';
 import { MemoryEmbeddingCache } from '../../shared/training/embedding-cache.ts';
 import { trainModel, type BackboneSpec, type TrainResult } from '../../shared/training/trainer.ts';
 import type { LabeledClip } from '../../shared/types.ts';
@@ -69,6 +72,12 @@ describe('trainModel (head mode) on synthetic separable clips', () => {
     expect(result.manifest.backbone.folded).toBe(true);
   });
 
+  it('serves a head reading the acoustic statistics beside the embedding (grey128 default)', async () => {
+    const { model } = await loadArtifact(result.files);
+    expect(hasMelStats(model)).toBe(true);
+    expect(headOf(model).inputs[0].shape[1]).toBe(1280 + MEL_STATS_DIM);
+  });
+
   it('reuses cached embeddings on a second run with the same data and seed', async () => {
     const again = await train();
     expect(again.embeddings.computed).toBe(0);
@@ -101,6 +110,28 @@ describe('trainModel (head mode) on synthetic separable clips', () => {
     await expect(
       trainModel({ clips: onlySafe, backbone: await randomBackbone(true), representation: 'grey128', folds: 0, augmentations: 0, cache, command: 'test' }),
     ).rejects.toMatchObject({ code: 'TRAINING_DATA_INVALID' });
+  });
+});
+
+describe('trainModel: unseen-source test and the plain head', () => {
+  it('scores every source by a model trained without it, and without acoustic statistics serves the embedding head', async () => {
+    const clips = dataset(32, 300).map((c, i) => ({ ...c, source: `src${Math.floor(i / 2) % 4}` }));
+    const progress: string[] = [];
+    const result = await trainModel({
+      clips, backbone: await randomBackbone(true), representation: 'grey128', mode: 'head', folds: 2, augmentations: 0, headEnsemble: 1, epochs: 8,
+      melStats: false, sourceCv: true, cache: new MemoryEmbeddingCache(), command: 'test', onProgress: (p) => progress.push(p.phase),
+    });
+    const report = result.sourceCv!;
+    expect(report.sources).toBe(4);
+    expect(report.perSource.map((s) => [s.source, s.danger, s.safe])).toEqual([0, 1, 2, 3].map((k) => [`src${k}`, 4, 4]));
+    expect(report.outOfSource).toHaveLength(32);
+    expect(report.outOfSource.every((o) => o.probability >= 0 && o.probability <= 1)).toBe(true);
+    // Tones and noise sound alike in every source: an unseen source is still told apart.
+    expect(report.pooled.rocAuc).toBeGreaterThanOrEqual(0.9);
+    expect(progress).toContain('source-cv');
+    expect(result.manifest.metrics.sourceCv).toEqual(report.pooled);
+    const { model } = await loadArtifact(result.files);
+    expect(hasMelStats(model)).toBe(false);
   });
 });
 
@@ -176,7 +207,7 @@ describe('mergeHeads', () => {
     expect(merged.getLayer('head_dense').getConfig().units).toBe(12);
     const got = (merged.predict(x) as tf.Tensor).dataSync();
     for (let i = 0; i < 9; i++) expect(got[i]).toBeCloseTo(expected[i], 5);
-    // Linear heads merge into one linear head the same way.
+    // Linear heads merge the same way (each as two ReLU units: z = relu(z) - relu(-z)).
     const linear = [4, 5].map((seed) => buildHead({ embeddingDim: dim, head: { hiddenUnits: 0, dropout: 0 }, seed }));
     const expectedLinear = tf.tidy(() => tf.sigmoid(tf.addN(linear.map((m) => logit(m.predict(x) as tf.Tensor))).div(2)).dataSync());
     const gotLinear = (mergeHeads(linear).predict(x) as tf.Tensor).dataSync();
