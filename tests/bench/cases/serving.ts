@@ -102,7 +102,7 @@ export const servingBenchCases: BenchCase[] = [
   },
   {
     name: 'trainHead1000Ms',
-    description: `decode + ${TRAINING.augmentations} augmentations + embed + ${TRAINING.headEnsemble} heads (no CV) on 1000 synthetic 3.5 s clips, empty cache`,
+    description: `decode + ${TRAINING.augmentations} augmentations + embed + ${TRAINING.headEnsemble} embedding heads + the statistics head (no CV) on 1000 synthetic 3.5 s clips, empty cache`,
     targetMs: 90_000,
     once: 1,
     // Its own backend choice: run alone (--filter) it would otherwise get tfjs' default, the slow cpu backend.
