@@ -179,7 +179,7 @@ export function backboneOf(model: tf.LayersModel): tf.LayersModel {
 
 /** A head model carrying a classifier's head weights, as wide as its features (warm starts, continue-training). */
 export function headOf(model: tf.LayersModel): tf.LayersModel {
-  const stats = model.layers.some((l) => l.name === HEAD_LAYERS.melStats) ? MEL_STATS_DIM : 0;
+  const stats = hasMelStats(model) ? MEL_STATS_DIM : 0;
   const head = buildHead({ embeddingDim: backboneChannels(backboneOf(model)) + stats, head: headConfigOf(model) });
   transplantWeights(model, head);
   return head;
