@@ -129,7 +129,7 @@ export function headInputDim(head: tf.LayersModel): number {
 }
 
 /** Channels of a backbone's feature map: the pooled embedding's width (1280 for alpha <= 1). */
-function backboneChannels(backbone: tf.LayersModel): number {
+export function backboneChannels(backbone: tf.LayersModel): number {
   return backbone.outputs[0].shape[3] as number;
 }
 

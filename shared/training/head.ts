@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { TRAINING } from '../config.ts';
 import { invalidArgument } from '../errors.ts';
-import { buildHead, headConfigOf, HEAD_LAYERS } from '../model/classifier.ts';
+import { buildHead, headConfigOf, headInputDim, HEAD_LAYERS } from '../model/classifier.ts';
 import type { HeadConfig } from '../model/types.ts';
 import { classWeights } from './class-weights.ts';
 import { createRng, type Rng } from './random.ts';
@@ -313,7 +313,7 @@ export function mergeHeadParts(parts: readonly HeadPart[], dim: number): tf.Laye
   const widths = configs.map((c) => (c.hiddenUnits === 0 ? 2 : c.hiddenUnits));
   const hidden = widths.reduce((s, w) => s + w, 0);
   parts.forEach((p) => {
-    if (p.from < 0 || p.from + (p.head.inputs[0].shape[1] as number) > dim) throw invalidArgument(`a head reads columns beyond the merged input's ${dim}`);
+    if (p.from < 0 || p.from + headInputDim(p.head) > dim) throw invalidArgument(`a head reads columns beyond the merged input's ${dim}`);
   });
   const merged = buildHead({ embeddingDim: dim, head: { hiddenUnits: hidden, dropout: configs.find((c) => c.hiddenUnits > 0)?.dropout ?? configs[0].dropout } });
   const values = tf.tidy(() => {
@@ -323,7 +323,7 @@ export function mergeHeadParts(parts: readonly HeadPart[], dim: number): tf.Laye
     let outBias = tf.scalar(0);
     parts.forEach((p, i) => {
       const w = p.head.getWeights();
-      const inDim = p.head.inputs[0].shape[1] as number;
+      const inDim = headInputDim(p.head);
       let [k, b, ok, ob] = configs[i].hiddenUnits > 0 ? w : [tf.concat([w[0], w[0].neg()], 1), tf.concat([w[1], w[1].neg()]), tf.tensor2d([1, -1], [2, 1]), tf.zeros([1])];
       k = tf.pad(k, [[p.from, dim - p.from - inDim], [0, 0]]);
       kernels.push(k);
@@ -345,5 +345,5 @@ export function mergeHeadParts(parts: readonly HeadPart[], dim: number): tf.Laye
 export function mergeHeads(heads: readonly tf.LayersModel[]): tf.LayersModel {
   if (heads.length === 0) throw invalidArgument('mergeHeads needs at least one head');
   if (heads.length === 1) return heads[0];
-  return mergeHeadParts(heads.map((head) => ({ head, from: 0, weight: 1 / heads.length })), heads[0].inputs[0].shape[1] as number);
+  return mergeHeadParts(heads.map((head) => ({ head, from: 0, weight: 1 / heads.length })), headInputDim(heads[0]));
 }

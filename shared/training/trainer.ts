@@ -17,7 +17,7 @@ import { invalidArgument, SentinelError } from '../errors.ts';
 import { sha256Hex } from '../hash.ts';
 import { chooseThreshold, evaluate } from '../metrics/index.ts';
 import type { Metrics } from '../metrics/types.ts';
-import { buildClassifier, embed, headInputDim, setBackboneTrainable, keepFrozenBatchNormInInferenceMode } from '../model/classifier.ts';
+import { backboneChannels, buildClassifier, embed, headInputDim, setBackboneTrainable, keepFrozenBatchNormInInferenceMode } from '../model/classifier.ts';
 import { MEL_STATS_DIM } from '../model/mel-stats.ts';
 import { foldBatchNorm } from '../model/fold.ts';
 import { melToModelInput, REPRESENTATION_SHAPES, type InputRepresentation } from '../model/input.ts';
@@ -109,12 +109,8 @@ export interface SourceCvReport {
   outOfSource: { path: string; label: 'safe' | 'danger'; source: string; probability: number }[];
 }
 
-function all0(items: readonly unknown[]): number[] {
-  return items.map((_, i) => i);
-}
-
 function sourceReport(clips: readonly PreparedClip[], labels: number[], p: number[], sources: string[], threshold: number): SourceCvReport {
-  const idx = all0(clips);
+  const idx = clips.map((_, i) => i);
   const pooled = evaluate({ labels, probabilities: p, threshold, subclasses: clips.map((c) => c.subclass ?? c.label), durationsSeconds: clips.map((c) => c.duration) });
   const perSource = sources.map((source) => {
     const mine = idx.filter((i) => clips[i].source === source);
@@ -430,11 +426,12 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
     augmented: augmentedViews(c, nAug, seed, safeByFold.get(foldOf[i]) ?? []),
   }));
   const nWindows = views.map((v) => v.windows.length);
+  const all = clips.map((_, i) => i);
   const allViews = views.map((v) => [...v.windows, ...v.augmented]);
   let top: TopNet | undefined;
   // Acoustic statistics beside the embedding: grey128 only (they read the grey image), not in 'top' mode (its
   // features are the top's own output); a warm start keeps whatever its parent's head reads.
-  const channels = request.backbone.model.outputs[0].shape[3] as number;
+  const channels = backboneChannels(request.backbone.model);
   const melStats = request.parent?.head
     ? headInputDim(request.parent.head) === channels + MEL_STATS_DIM
     : mode !== 'top' && representation === 'grey128' && (request.melStats ?? MODEL.melStats);
@@ -513,8 +510,8 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
     const held = new Array<number>(clips.length).fill(0);
     for (let k = 0; k < sources.length; k++) {
       report({ phase: 'source-cv', done: k, total: sources.length, detail: sources[k] });
-      const test = all0(clips).filter((i) => clips[i].source === sources[k]);
-      const train = all0(clips).filter((i) => clips[i].source !== sources[k]);
+      const test = all.filter((i) => clips[i].source === sources[k]);
+      const train = all.filter((i) => clips[i].source !== sources[k]);
       if (!train.some((i) => labels[i] === 1) || !train.some((i) => labels[i] === 0)) continue;
       const { head } = await fitHead(train, seed + 7 * (k + 1), maxEpochs, true);
       (await clipProbs(head, test)).forEach((p, j) => (held[test[j]] = p));
@@ -528,7 +525,6 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
   // Final head on all clips. With CV, for the median best epoch of the folds (no data held back); without, with an
   // inner validation split that also sets the threshold.
   report({ phase: 'train', done: 0, total: 1 });
-  const all = clips.map((_, i) => i);
   let finalHead: tf.LayersModel;
   if (folds.length > 0) {
     const epochs = Math.max(1, bestEpochs.sort((a, b) => a - b)[Math.floor(bestEpochs.length / 2)]);
