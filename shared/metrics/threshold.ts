@@ -28,6 +28,7 @@ export function chooseThreshold(
   labels: ArrayLike<number>,
   probabilities: ArrayLike<number>,
   rule: ThresholdRule = 'maxBalancedAccuracy',
+  subclasses?: readonly (string | undefined)[],
 ): Metrics {
   const { y, p } = validateScores(labels, probabilities);
   const g = scoreGroups(y, p);
@@ -37,13 +38,30 @@ export function chooseThreshold(
     s: scoresFromConfusion({ tp: c.tp, fp: c.fp, fn: g.positives - c.tp, tn: g.negatives - c.fp }),
   }));
 
+  // Youden's J = 2 * BA - 1: same argmax. Candidates run from high to low threshold, so ">= best - EPS" keeps the
+  // lowest threshold among ties.
+  const maxBa = (among: typeof scored) => {
+    let best = among[0];
+    for (const x of among) if (x.s.balancedAccuracy >= best.s.balancedAccuracy - EPS) best = x;
+    return best.c;
+  };
   let chosen: Candidate;
   if (rule === 'maxBalancedAccuracy' || rule === 'youden') {
-    // Youden's J = 2 * BA - 1: same argmax. Candidates run from high to low threshold, so ">= best - EPS" keeps the
-    // lowest threshold among ties.
-    let best = scored[0];
-    for (const x of scored) if (x.s.balancedAccuracy >= best.s.balancedAccuracy - EPS) best = x;
-    chosen = best.c;
+    chosen = maxBa(scored);
+  } else if (rule !== null && typeof rule === 'object' && 'maxSubclassFalseAlarmRate' in rule) {
+    const { maxSubclassFalseAlarmRate: ceiling, minSubclassCount: minCount } = rule;
+    if (!(ceiling >= 0 && ceiling <= 1) || !(minCount >= 1)) {
+      throw invalidArgument(`maxSubclassFalseAlarmRate must be in [0, 1] and minSubclassCount >= 1, got ${ceiling} and ${minCount}`);
+    }
+    if (subclasses !== undefined && subclasses.length !== y.length) {
+      throw invalidArgument(`subclasses has ${subclasses.length} entries, expected ${y.length}`);
+    }
+    // The safe examples' scores per subclass, for the subclasses large enough to judge.
+    const bySubclass = new Map<string, number[]>();
+    if (subclasses) y.forEach((label, i) => label === 0 && subclasses[i] !== undefined && bySubclass.set(subclasses[i]!, [...(bySubclass.get(subclasses[i]!) ?? []), p[i]]));
+    const judged = [...bySubclass.values()].filter((s) => s.length >= minCount);
+    const within = scored.filter((x) => judged.every((s) => s.filter((v) => v >= x.c.threshold).length <= ceiling * s.length + EPS));
+    chosen = maxBa(within.length > 0 ? within : scored);
   } else if (rule !== null && typeof rule === 'object' && typeof rule.recallTarget === 'number') {
     const target = rule.recallTarget;
     if (!Number.isFinite(target) || target < 0 || target > 1) {
@@ -55,7 +73,7 @@ export function chooseThreshold(
     const hit = scored.find((x) => x.s.recall >= target - EPS);
     chosen = (hit ?? scored[scored.length - 1]).c;
   } else {
-    throw invalidArgument(`unknown threshold rule ${JSON.stringify(rule)}; use 'maxBalancedAccuracy', 'youden' or { recallTarget }`);
+    throw invalidArgument(`unknown threshold rule ${JSON.stringify(rule)}; use 'maxBalancedAccuracy', 'youden', { recallTarget } or { maxSubclassFalseAlarmRate, minSubclassCount }`);
   }
   return evaluate({ labels: y, probabilities: p, threshold: chosen.threshold });
 }

@@ -94,5 +94,13 @@ export interface EvaluateInput {
  * - `youden`: max Youden's J = TPR - FPR = 2 * balancedAccuracy - 1, so the same threshold whenever both classes
  *   are present; kept as a name because the literature uses it.
  * - `{ recallTarget: r }`: the highest threshold whose recall is >= r (fewest false alarms at that recall).
+ * - `{ maxSubclassFalseAlarmRate: r, minSubclassCount: n }`: the best balanced accuracy among thresholds at which no
+ *   subclass of safe examples with at least n examples has more than a share r flagged (needs the examples'
+ *   subclasses; without them, or when no threshold qualifies, plain maxBalancedAccuracy). False alarms that pile up
+ *   on one everyday sound (a song, a cough) are the ones users notice.
  */
-export type ThresholdRule = 'maxBalancedAccuracy' | 'youden' | { recallTarget: number };
+export type ThresholdRule =
+  | 'maxBalancedAccuracy'
+  | 'youden'
+  | { recallTarget: number }
+  | { maxSubclassFalseAlarmRate: number; minSubclassCount: number };

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MODEL } from '../config.ts';
 import { SentinelError } from '../errors.ts';
 import { melToModelInput, type InputRepresentation, type ModelInput } from './input.ts';
-import { MEL_STATS_DIM, MelStats, melStats } from './mel-stats.ts';
+import { MEL_STATS_VERSION, MelStats, melStatsDim, melStatsVersionOfDim, type MelStatsVersion } from './mel-stats.ts';
 import { MOBILENET_V2_OUTPUT } from './mobilenetv2.ts';
 import type { HeadConfig } from './types.ts';
 
@@ -136,8 +136,9 @@ export function backboneChannels(backbone: tf.LayersModel): number {
 /**
  * backbone -> GlobalAveragePooling2D [-> concatenated with MelStats(input)] -> head, one flat functional model
  * sharing the backbone's layers (and weights). `head` is a config (fresh random head) or a head model from buildHead
- * whose weights are copied in; a head as wide as embedding + MEL_STATS_DIM gets the statistics branch (`melStats`
- * forces it either way for a fresh head). The backbone starts frozen (trainable false); see setBackboneTrainable.
+ * whose weights are copied in; a head as wide as the embedding plus some version's statistics (mel-stats.ts) gets
+ * that version's statistics branch (`melStats` forces the current version either way for a fresh head). The
+ * backbone starts frozen (trainable false); see setBackboneTrainable.
  */
 export function buildClassifier(options: {
   backbone: tf.LayersModel;
@@ -152,16 +153,18 @@ export function buildClassifier(options: {
   const headModel = options.head instanceof tf.LayersModel ? options.head : undefined;
   const config = headModel ? headConfigOf(headModel) : { ...MODEL.head, ...(options.head as Partial<HeadConfig>) };
   const embeddingDim = backboneChannels(backbone);
-  const withStats = headModel ? headInputDim(headModel) === embeddingDim + MEL_STATS_DIM : (options.melStats ?? false);
-  if (headModel && headInputDim(headModel) !== embeddingDim && !withStats) {
+  const statsVersion: MelStatsVersion | undefined = headModel
+    ? melStatsVersionOfDim(headInputDim(headModel) - embeddingDim)
+    : options.melStats ? MEL_STATS_VERSION : undefined;
+  if (headModel && headInputDim(headModel) !== embeddingDim && !statsVersion) {
     throw new SentinelError(
       'MODEL_WEIGHTS_MISMATCH',
-      `Head takes ${headInputDim(headModel)} features but the backbone gives ${embeddingDim} (${embeddingDim + MEL_STATS_DIM} with acoustic statistics).`,
+      `Head takes ${headInputDim(headModel)} features but the backbone gives ${embeddingDim} (${embeddingDim + melStatsDim(MEL_STATS_VERSION)} with acoustic statistics).`,
     );
   }
   let features = tf.layers.globalAveragePooling2d({ name: HEAD_LAYERS.pool }).apply(backbone.outputs[0]) as tf.SymbolicTensor;
-  if (withStats) {
-    const stats = new MelStats({ name: HEAD_LAYERS.melStats }).apply(backbone.inputs[0]) as tf.SymbolicTensor;
+  if (statsVersion) {
+    const stats = new MelStats({ name: HEAD_LAYERS.melStats, version: statsVersion }).apply(backbone.inputs[0]) as tf.SymbolicTensor;
     features = tf.layers.concatenate({ name: HEAD_LAYERS.features }).apply([features, stats]) as tf.SymbolicTensor;
   }
   const output = applyAll(headLayers(config, seed), features);
@@ -179,7 +182,8 @@ export function backboneOf(model: tf.LayersModel): tf.LayersModel {
 
 /** A head model carrying a classifier's head weights, as wide as its features (warm starts, continue-training). */
 export function headOf(model: tf.LayersModel): tf.LayersModel {
-  const stats = hasMelStats(model) ? MEL_STATS_DIM : 0;
+  const layer = model.layers.find((l) => l.name === HEAD_LAYERS.melStats) as MelStats | undefined;
+  const stats = layer ? melStatsDim(layer.version, layer.bands) : 0;
   const head = buildHead({ embeddingDim: backboneChannels(backboneOf(model)) + stats, head: headConfigOf(model) });
   transplantWeights(model, head);
   return head;
@@ -217,21 +221,19 @@ export interface MelBatch {
 }
 
 /**
- * Global-average-pooled backbone features, [n * channels] row-major (1280 per clip for alpha <= 1), followed by the
- * clip's MEL_STATS_DIM acoustic statistics when `withMelStats` (the classifier's head input), computed in
- * inference mode `batchSize` clips at a time. `inputs` is an image batch tensor, a ModelInput, or mels (MelBatch).
+ * Global-average-pooled backbone features, [n * channels] row-major (1280 per clip for alpha <= 1), computed in
+ * inference mode `batchSize` clips at a time (the acoustic statistics beside them: melStatsOf). `inputs` is an image batch tensor, a ModelInput, or mels (MelBatch).
  */
 export async function embed(
   backbone: tf.LayersModel,
   inputs: tf.Tensor4D | ModelInput | MelBatch,
   batchSize: number = MODEL.embedBatchSize,
-  withMelStats = false,
 ): Promise<Float32Array> {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new SentinelError('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${batchSize}.`);
   }
   const featureMap = backbone.outputs[0];
-  const channels = (featureMap.shape[featureMap.shape.length - 1] as number) + (withMelStats ? MEL_STATS_DIM : 0);
+  const channels = featureMap.shape[featureMap.shape.length - 1] as number;
   const count = inputs instanceof tf.Tensor ? inputs.shape[0] : 'mels' in inputs ? inputs.mels.length : inputs.shape[0];
   const out = new Float32Array(count * channels);
   let scratch: Float32Array | undefined; // one image buffer for all batches of a MelBatch (see melToModelInput)
@@ -254,8 +256,7 @@ export async function embed(
         x = tf.tensor4d(batch.data.subarray(offset, offset + (end - start) * per), [end - start, batch.shape[1], batch.shape[2], 3]);
       }
       const features = backbone.predict(x, { batchSize: end - start }) as tf.Tensor;
-      const pooled = features.mean([1, 2]) as tf.Tensor2D;
-      return withMelStats ? tf.concat([pooled, melStats(x)], 1) : pooled;
+      return features.mean([1, 2]) as tf.Tensor2D;
     });
     out.set(await pooled.data(), start * channels);
     pooled.dispose();

@@ -24,6 +24,8 @@ export interface TrainingRunOptions {
   initialHead?: tf.LayersModel;
   /** Per-row weights of the training rows, multiplying the class weights (trainer.ts sourceWeights); default 1. */
   rowWeights?: ArrayLike<number>;
+  /** L2 penalty on the head's kernels (on standardised inputs), added to the mean weighted loss; default 0. */
+  l2?: number;
   onEpoch?: (e: EpochLog) => void;
 }
 
@@ -142,6 +144,8 @@ export interface HeadVariables {
   variables: tf.Variable[];
   /** Logit of standardised pooled features [n, dim]; dropout only when training. */
   logits(x: tf.Tensor2D, training: boolean): tf.Tensor2D;
+  /** The kernels (not the biases): what an L2 penalty shrinks. */
+  kernels: tf.Variable[];
   /** Writes the variables back into the head model. */
   writeBack(): void;
   dispose(): void;
@@ -161,6 +165,7 @@ export function headVariables(head: tf.LayersModel, rng: Rng): HeadVariables {
       const [w, b] = config.hiddenUnits > 0 ? variables.slice(2) : variables;
       return dense(h, w as unknown as tf.Tensor2D).add(b) as tf.Tensor2D;
     },
+    kernels: config.hiddenUnits > 0 ? [variables[0], variables[2]] : [variables[0]],
     writeBack: () => head.setWeights(variables),
     dispose: () => variables.forEach((v) => v.dispose()),
   };
@@ -177,6 +182,8 @@ export interface FitLogitsOptions {
   validation?: { n: number; y: ArrayLike<number>; batch(rows: number[]): tf.Tensor };
   /** Per-row weights multiplying the class weights; default all 1. */
   rowWeights?: ArrayLike<number>;
+  /** Variables `run.l2` penalises (a head's kernels). */
+  penalised?: tf.Variable[];
   /** The caller's knobs (epochs, patience, batch size, onEpoch; TRAINING defaults) and its patience default. */
   run: TrainingRunOptions;
   defaultPatience: number;
@@ -194,6 +201,7 @@ export async function fitLogits(o: FitLogitsOptions): Promise<{ history: EpochLo
   const epochs = o.run.epochs ?? TRAINING.maxEpochs;
   const patience = o.run.patience ?? o.defaultPatience;
   const batchSize = o.run.batchSize ?? TRAINING.batchSize;
+  const l2 = o.run.l2 ?? 0;
   const weights = classWeights(o.y);
   const variables = o.groups.flatMap((g) => g.variables);
   const optimisers = o.groups.map((g) => tf.train.adam(g.learningRate));
@@ -209,7 +217,11 @@ export async function fitLogits(o: FitLogitsOptions): Promise<{ history: EpochLo
         const x = o.batch(idx);
         const y = tf.tensor2d(idx.map((j) => o.y[j]), [idx.length, 1]);
         const w = tf.tensor2d(idx.map((j) => weights[o.y[j] as 0 | 1] * (o.rowWeights ? o.rowWeights[j] : 1)), [idx.length, 1]);
-        const { value, grads } = tf.variableGrads(() => tf.losses.sigmoidCrossEntropy(y, o.logits(x, true), w) as tf.Scalar, variables);
+        const { value, grads } = tf.variableGrads(() => {
+          const loss = tf.losses.sigmoidCrossEntropy(y, o.logits(x, true), w) as tf.Scalar;
+          if (!l2 || !o.penalised?.length) return loss;
+          return loss.add(tf.addN(o.penalised.map((v) => v.square().sum())).mul(l2)) as tf.Scalar;
+        }, variables);
         o.groups.forEach((g, k) => optimisers[k].applyGradients(Object.fromEntries(g.variables.map((v) => [v.name, grads[v.name]])) as Record<string, tf.Variable>));
         lossSum += (await value.data())[0] * idx.length;
         tf.dispose([x, y, w, value, ...Object.values(grads)]);
@@ -281,6 +293,7 @@ export async function trainHead(options: HeadTrainingOptions): Promise<HeadTrain
         groups: [{ variables: vars.variables, learningRate: options.learningRate ?? TRAINING.learningRate }],
         validation: val && options.validation ? { n: options.validation.y.length, y: options.validation.y, batch: gather(val) } : undefined,
         rowWeights: options.rowWeights,
+        penalised: vars.kernels,
         run: options,
         defaultPatience: TRAINING.patience,
         rng,

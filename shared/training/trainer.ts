@@ -18,7 +18,7 @@ import { sha256Hex } from '../hash.ts';
 import { chooseThreshold, evaluate } from '../metrics/index.ts';
 import type { Metrics } from '../metrics/types.ts';
 import { backboneChannels, buildClassifier, embed, headInputDim, setBackboneTrainable, keepFrozenBatchNormInInferenceMode } from '../model/classifier.ts';
-import { MEL_STATS_DIM } from '../model/mel-stats.ts';
+import { MEL_STATS_VERSION, melStatsDim, melStatsOf, melStatsVersionOfDim, type MelStatsVersion } from '../model/mel-stats.ts';
 import { foldBatchNorm } from '../model/fold.ts';
 import { melToModelInput, REPRESENTATION_SHAPES, type InputRepresentation } from '../model/input.ts';
 import { readManifest, serializeArtifact } from '../model/artifact.ts';
@@ -180,8 +180,8 @@ interface Extractor {
   model: tf.LayersModel;
   tag: string;
   pool: boolean;
-  /** Pooled embeddings followed by the acoustic statistics (mel-stats.ts). */
-  melStats?: boolean;
+  /** Pooled embeddings followed by this version's acoustic statistics (mel-stats.ts). */
+  melStats?: MelStatsVersion;
 }
 
 /** Runs the extractor on every view, from the cache where possible; returns [clip][view] features. */
@@ -215,7 +215,8 @@ async function extractViews(
     const mels = chunk.map(([c, v]) => views[c][v].mel());
     let flat: Float32Array;
     if (extractor.pool) {
-      flat = await embed(extractor.model, { mels, representation }, MODEL.embedBatchSize, extractor.melStats);
+      flat = await embed(extractor.model, { mels, representation }, MODEL.embedBatchSize);
+      if (extractor.melStats) flat = withStats(flat, mels, extractor.melStats);
     } else {
       const input = melToModelInput(mels, representation);
       const out = tf.tidy(() => extractor.model.predict(tf.tensor4d(input.data, input.shape)) as tf.Tensor);
@@ -233,6 +234,18 @@ async function extractViews(
     progress(done, total);
   }
   return { features, computed: misses.length, cached: total - misses.length };
+}
+
+/** Each row of `pooled` followed by its mel's acoustic statistics (computed in JS: the graph's ops are slower). */
+function withStats(pooled: Float32Array, mels: readonly Float32Array[], version: MelStatsVersion): Float32Array {
+  const dim = pooled.length / mels.length;
+  const statsDim = melStatsDim(version);
+  const out = new Float32Array(mels.length * (dim + statsDim));
+  mels.forEach((mel, i) => {
+    out.set(pooled.subarray(i * dim, (i + 1) * dim), i * (dim + statsDim));
+    out.set(melStatsOf(mel, mel.length / MEL.nMels, version), i * (dim + statsDim) + dim);
+  });
+  return out;
 }
 
 function stack(rows: Float32Array[]): Float32Array {
@@ -337,7 +350,7 @@ function headLearner(emb: Float32Array[][], clips: PreparedClip[], nWindows: num
       const parts = runs.map((r) => ({ head: r.head, from: 0, weight: (1 - statsWeight) / members }));
       if (statsDim > 0) {
         const stats = part(embeddingDim, dim);
-        const run = await trainHead({ ...stats, y: data.y, dim: statsDim, epochs, seed: seed + 104729, head: TRAINING.melStatsHead, rowWeights });
+        const run = await trainHead({ ...stats, y: data.y, dim: statsDim, epochs, seed: seed + 104729, head: TRAINING.melStatsHead, l2: TRAINING.melStatsL2, rowWeights });
         runs.push(run);
         parts.push({ head: run.head, from: embeddingDim, weight: statsWeight });
       }
@@ -432,10 +445,10 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
   // Acoustic statistics beside the embedding: grey128 only (they read the grey image), not in 'top' mode (its
   // features are the top's own output); a warm start keeps whatever its parent's head reads.
   const channels = backboneChannels(request.backbone.model);
-  const melStats = request.parent?.head
-    ? headInputDim(request.parent.head) === channels + MEL_STATS_DIM
-    : mode !== 'top' && representation === 'grey128' && (request.melStats ?? MODEL.melStats);
-  let extractor: Extractor = melStats ? { model: request.backbone.model, tag: 'stats1|', pool: true, melStats } : { model: request.backbone.model, tag: '', pool: true };
+  const melStats: MelStatsVersion | undefined = request.parent?.head
+    ? melStatsVersionOfDim(headInputDim(request.parent.head) - channels)
+    : mode !== 'top' && representation === 'grey128' && (request.melStats ?? MODEL.melStats) ? MEL_STATS_VERSION : undefined;
+  let extractor: Extractor = melStats ? { model: request.backbone.model, tag: `stats${melStats}|`, pool: true, melStats } : { model: request.backbone.model, tag: '', pool: true };
   if (mode === 'top') {
     if (!request.backbone.folded) throw invalidArgument("'top' mode trains a BN-folded backbone");
     const cut = cutBefore(request.backbone.model, request.topFrom ?? TRAINING.topFrom);
@@ -449,7 +462,7 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
   const maxEpochs = mode === 'finetune' ? TRAINING.finetuneWarmupEpochs : (request.epochs ?? TRAINING.maxEpochs);
   const learner = top
     ? topLearner(top, features, extractor.model.computeOutputShape([1, ...REPRESENTATION_SHAPES[representation]]).slice(1) as [number, number, number], clips, nWindows, request)
-    : headLearner(features, clips, nWindows, request, melStats ? MEL_STATS_DIM : 0);
+    : headLearner(features, clips, nWindows, request, melStats ? melStatsDim(melStats) : 0);
   const splitFit = (train: number[], foldSeed: number, withValidation: boolean) => {
     if (!withValidation) return { fitOn: train, validation: undefined };
     const inner = groupTrainValSplit(train.map((i) => items[i]), TRAINING.validationFraction, foldSeed);
@@ -481,7 +494,7 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
       head.dispose();
     }
     report({ phase: 'cv', done: folds.length, total: folds.length });
-    threshold = chooseThreshold(labels, oof, TRAINING.thresholdRule).threshold;
+    threshold = chooseThreshold(labels, oof, TRAINING.thresholdRule, clips.map((c) => c.subclass)).threshold;
     const at = (idx: number[]) =>
       evaluate({
         labels: idx.map((i) => labels[i]),
@@ -535,7 +548,7 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
     finalHead = (await fitHead(inner.train, seed)).head;
     const p = await clipProbs(finalHead, inner.validation);
     const valLabels = inner.validation.map((i) => labels[i]);
-    threshold = valLabels.includes(1) && valLabels.includes(0) ? chooseThreshold(valLabels, p, TRAINING.thresholdRule).threshold : 0.5;
+    threshold = valLabels.includes(1) && valLabels.includes(0) ? chooseThreshold(valLabels, p, TRAINING.thresholdRule, inner.validation.map((i) => clips[i].subclass)).threshold : 0.5;
     metrics.validation = evaluate({ labels: valLabels, probabilities: p, threshold });
   }
   report({ phase: 'train', done: 1, total: 1 });

@@ -41,6 +41,30 @@ describe('chooseThreshold', () => {
     expect(chooseThreshold(A.labels, A.probabilities, { recallTarget: 0 }).threshold).toBeCloseTo(0.95, 12);
   });
 
+  it('maxSubclassFalseAlarmRate: the best balanced accuracy at which no large-enough safe subclass is over the ceiling', () => {
+    // Danger 0.9 0.7 0.6 0.3; safe "song" 0.8 0.65 0.2 0.1, safe "cough" 0.5 0.4 0.15, safe "door" 0.95 (one clip).
+    const labels = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+    const probabilities = [0.9, 0.7, 0.6, 0.3, 0.8, 0.65, 0.2, 0.1, 0.5, 0.4, 0.15, 0.95];
+    const subclasses = ['scream', 'scream', 'scream', 'scream', 'song', 'song', 'song', 'song', 'cough', 'cough', 'cough', 'door'];
+    // Plain max BA: flag >= 0.3 -> tp4, fp 5 of 8 -> (1 + 3/8)/2 = 0.6875; flag >= 0.6 -> tp3, fp3 -> (3/4 + 5/8)/2
+    // = 0.6875 too, ties go to the lower threshold: 0.25 (song 2/4 flagged, cough 2/3).
+    expect(chooseThreshold(labels, probabilities).threshold).toBeCloseTo(0.25, 12);
+    // Ceiling 25% over subclasses of 3+: song may have 1 of 4 flagged, cough 0 of 3 -> thresholds above 0.65;
+    // among them flag >= 0.7 (tp2, fp song 0.8 + door 0.95) gives (1/2 + 6/8)/2 = 0.625, the best: threshold 0.675.
+    const rule = { maxSubclassFalseAlarmRate: 0.25, minSubclassCount: 3 };
+    const m = chooseThreshold(labels, probabilities, rule, subclasses);
+    expect(m.threshold).toBeCloseTo(0.675, 12);
+    expect(m.balancedAccuracy).toBeCloseTo(0.625, 12);
+    // The one-clip door subclass is too small to judge; judged (minSubclassCount 1) it may not be flagged at all,
+    // and every threshold below its 0.95 flags it: only flag-nothing is left.
+    expect(chooseThreshold(labels, probabilities, { ...rule, minSubclassCount: 1 }, subclasses).threshold).toBeCloseTo(0.975, 12);
+    // Without subclasses (or when nothing qualifies) it is plain max balanced accuracy.
+    expect(chooseThreshold(labels, probabilities, rule).threshold).toBeCloseTo(0.25, 12);
+    expect(chooseThreshold(labels, probabilities, { maxSubclassFalseAlarmRate: 0, minSubclassCount: 1 }, subclasses.map(() => 'all')).threshold).toBeCloseTo(0.975, 12);
+    expect(() => chooseThreshold(labels, probabilities, rule, ['x'])).toThrow(SentinelError);
+    expect(() => chooseThreshold(labels, probabilities, { maxSubclassFalseAlarmRate: 2, minSubclassCount: 1 }, subclasses)).toThrow(SentinelError);
+  });
+
   it('separates a separable set between the classes', () => {
     const m = chooseThreshold([0, 0, 1, 1], [0.1, 0.3, 0.6, 0.8]);
     expect(m.threshold).toBeCloseTo(0.45, 12);

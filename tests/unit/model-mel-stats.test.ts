@@ -4,7 +4,7 @@ import { MEL, WINDOW_FRAMES } from '../../shared/config.ts';
 import { buildClassifier, buildHead, embed, hasMelStats, headOf, HEAD_LAYERS } from '../../shared/model/classifier.ts';
 import { foldBatchNorm } from '../../shared/model/fold.ts';
 import { melToModelInput } from '../../shared/model/input.ts';
-import { MEL_STATS_DIM, melStats } from '../../shared/model/mel-stats.ts';
+import { MEL_STATS_DIM, MelStats, melStats, melStatsDim, melStatsOf, melStatsVersionOfDim, type MelStatsVersion } from '../../shared/model/mel-stats.ts';
 import { buildMobileNetV2 } from '../../shared/model/mobilenetv2.ts';
 import { mergeHeadParts } from '../../shared/training/head.ts';
 import { sourceWeights } from '../../shared/training/trainer.ts';
@@ -28,51 +28,59 @@ function syntheticMel(seed: number): Float32Array {
   return mel;
 }
 
-/** The statistics computed by plain loops over the mel (band 0 = lowest), in melStats' order. */
-function reference(mel: Float32Array): number[] {
-  const db = (b: number, t: number) => mel[b * T + t];
-  const mean: number[] = [], sd: number[] = [], change: number[] = [];
-  for (let b = 0; b < B; b++) {
-    let s = 0, s2 = 0, d = 0;
-    for (let t = 0; t < T; t++) (s += db(b, t)), (s2 += db(b, t) ** 2);
-    for (let t = 1; t < T; t++) d += Math.abs(db(b, t) - db(b, t - 1));
-    mean.push(s / T);
-    sd.push(Math.sqrt(Math.max(0, s2 / T - (s / T) ** 2)));
-    change.push(d / (T - 1));
-  }
-  const energy: number[] = [], centroid: number[] = [], flatness: number[] = [];
-  for (let t = 0; t < T; t++) {
-    let p = 0, pb = 0, logs = 0;
-    for (let b = 0; b < B; b++) {
-      const power = 10 ** (db(b, t) / 10);
-      p += power;
-      pb += power * b;
-      logs += Math.log(power + 1e-10);
-    }
-    energy.push(10 * Math.log10(p / B + 1e-10));
-    centroid.push(pb / (p + 1e-10));
-    flatness.push(Math.exp(logs / B) / (p / B + 1e-10));
-  }
-  const summary = (s: number[]) => {
-    const m = s.reduce((a, v) => a + v, 0) / s.length;
-    return [m, Math.sqrt(s.reduce((a, v) => a + (v - m) ** 2, 0) / s.length), Math.min(...s), Math.max(...s)];
-  };
-  // The image puts high frequencies first: per-band statistics come out in image row order.
-  return [...mean.reverse(), ...sd.reverse(), ...change.reverse(), ...summary(energy), ...summary(centroid), ...summary(flatness)];
-}
+const graph = (mels: Float32Array[], version: MelStatsVersion) => {
+  const input = melToModelInput(mels, 'grey128');
+  return tf.tidy(() => melStats(tf.tensor4d(input.data, input.shape), version).arraySync());
+};
 
 describe('melStats', () => {
-  it('equals the statistics computed by plain loops over the mel dB, from the grey128 image', () => {
+  it('the graph (from the grey128 image) and the plain loops (from the mel dB) agree, both versions', () => {
     const mels = [syntheticMel(1), syntheticMel(3)];
-    const input = melToModelInput(mels, 'grey128');
-    const got = tf.tidy(() => melStats(tf.tensor4d(input.data, input.shape)).arraySync());
-    expect(got[0]).toHaveLength(MEL_STATS_DIM);
-    mels.forEach((mel, i) => {
-      const want = reference(mel);
-      want.forEach((v, j) => expect(Math.abs(got[i][j] - v)).toBeLessThan(1e-3 * Math.max(1, Math.abs(v))));
-    });
-    // The two clips differ where they should: the tone moves at another speed.
-    expect(Math.max(...got[0].map((v, j) => Math.abs(v - got[1][j])))).toBeGreaterThan(1);
+    for (const version of [1, 2] as const) {
+      const got = graph(mels, version);
+      expect(got[0]).toHaveLength(melStatsDim(version));
+      mels.forEach((mel, i) => {
+        const want = melStatsOf(mel, T, version);
+        expect(want).toHaveLength(melStatsDim(version));
+        want.forEach((v, j) => expect(Math.abs(got[i][j] - v)).toBeLessThan(1e-3 * Math.max(1, Math.abs(v))));
+      });
+      // The two clips differ where they should: the tone moves at another speed.
+      expect(Math.max(...got[0].map((v, j) => Math.abs(v - got[1][j])))).toBeGreaterThan(1);
+    }
+    expect(MEL_STATS_DIM).toBe(melStatsDim(2));
+    expect(melStatsVersionOfDim(396)).toBe(1);
+    expect(melStatsVersionOfDim(4 * B + 12 + B / 16)).toBe(2);
+    expect(melStatsVersionOfDim(400)).toBeUndefined();
+  });
+
+  it('hand-computed values: band means and spreads, the 90th percentile over time, spectral contrast', () => {
+    // Every band ramps from -80 dB to 0 over the window, except one band in each group of 16 that stays at 0 dB.
+    const mel = new Float32Array(B * T);
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) mel[b * T + t] = b % 16 === 5 ? 0 : -80 + (80 * t) / (T - 1);
+    const s = melStatsOf(mel, T, 2);
+    const ramp = B - 1 - 0; // image row of band 0 (a ramping band)
+    const flat = B - 1 - 5; // image row of band 5 (the 0 dB band)
+    expect(s[ramp]).toBeCloseTo(-40, 4); // mean of the ramp
+    expect(s[flat]).toBe(0);
+    expect(s[B + flat]).toBe(0); // no spread
+    expect(s[2 * B + ramp]).toBeCloseTo(80 / (T - 1), 5); // mean |change| per frame
+    // 90th percentile (numpy's linear interpolation) of the ramp: 0.9 of the way from -80 to 0.
+    expect(s[3 * B + 12 + ramp]).toBeCloseTo(-8, 4);
+    expect(s[3 * B + 12 + flat]).toBe(0);
+    // Contrast per group of 16: loudest (0 dB) minus the mean of 15 ramps at value r and one 0: mean over t of -15r/16.
+    for (let g = 0; g < B / 16; g++) expect(s[4 * B + 12 + g]).toBeCloseTo((15 / 16) * 40, 3);
+    // Version 1 is version 2's prefix.
+    expect(Array.from(melStatsOf(mel, T, 1))).toEqual(Array.from(s.subarray(0, melStatsDim(1))));
+  });
+
+  it('a layer saved before versions existed (no version in its config) still computes version 1', () => {
+    const old = MelStats.fromConfig(MelStats, { name: 'mel_stats', bands: B }) as MelStats;
+    expect(old.version).toBe(1);
+    expect(old.computeOutputShape([null, B, T, 3])).toEqual([null, melStatsDim(1)]);
+    const input = melToModelInput([syntheticMel(2)], 'grey128');
+    const out = tf.tidy(() => (old.apply(tf.tensor4d(input.data, input.shape)) as tf.Tensor).arraySync() as number[][]);
+    expect(out[0]).toHaveLength(melStatsDim(1));
+    expect(new MelStats({ version: 2 }).getConfig().version).toBe(2);
   });
 });
 
@@ -86,10 +94,16 @@ describe('classifier with acoustic statistics', () => {
     const head = buildHead({ embeddingDim: dim, head: { hiddenUnits: 8, dropout: 0 }, seed: 4 });
     const classifier = buildClassifier({ backbone: bb, head });
     expect(hasMelStats(classifier)).toBe(true);
-    const input = melToModelInput([syntheticMel(1), syntheticMel(2), syntheticMel(5)], 'grey128');
+    const mels = [syntheticMel(1), syntheticMel(2), syntheticMel(5)];
+    const input = melToModelInput(mels, 'grey128');
     const x = tf.tensor4d(input.data, input.shape);
-    // What training does (embed with statistics, then the head) is what serving does (the classifier on images).
-    const features = await embed(bb, x, 2, true);
+    // What training does (embed, the statistics from the mel, then the head) is what serving does (the classifier on images).
+    const pooled = await embed(bb, x, 2);
+    const features = new Float32Array(3 * dim);
+    mels.forEach((mel, i) => {
+      features.set(pooled.subarray(i * 1280, (i + 1) * 1280), i * dim);
+      features.set(melStatsOf(mel, T), i * dim + 1280);
+    });
     const viaHead = head.predict(tf.tensor2d(features, [3, dim])) as tf.Tensor;
     const direct = classifier.predict(x) as tf.Tensor;
     expect(maxAbsDiff(viaHead, direct)).toBeLessThan(1e-5);
@@ -106,6 +120,23 @@ describe('classifier with acoustic statistics', () => {
     const again = headOf(reloaded);
     expect(again.inputs[0].shape[1]).toBe(dim);
     expect(maxAbsDiff(again.predict(tf.tensor2d(features, [3, dim])) as tf.Tensor, direct)).toBeLessThan(1e-5);
+  });
+
+  it("a head as wide as version 1's statistics (models saved before version 2) gets version 1, saved and reloaded", async () => {
+    const bb = backbone();
+    const dim = 1280 + melStatsDim(1);
+    const classifier = buildClassifier({ backbone: bb, head: buildHead({ embeddingDim: dim, head: { hiddenUnits: 4, dropout: 0 }, seed: 3 }) });
+    let saved: tf.io.ModelArtifacts | undefined;
+    await classifier.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    // As session 3 saved it: no version in the layer's config.
+    const topology = JSON.stringify(saved!.modelTopology).replace(/,"version":1/, '');
+    expect(topology).not.toMatch(/"version":1/);
+    const reloaded = await tf.loadLayersModel(tf.io.fromMemory({ ...saved!, modelTopology: JSON.parse(topology) }));
+    expect((reloaded.getLayer(HEAD_LAYERS.melStats) as MelStats).version).toBe(1);
+    expect(headOf(reloaded).inputs[0].shape[1]).toBe(dim);
+    const input = melToModelInput([syntheticMel(4)], 'grey128');
+    const x = tf.tensor4d(input.data, input.shape);
+    expect(maxAbsDiff(reloaded.predict(x) as tf.Tensor, classifier.predict(x) as tf.Tensor)).toBeLessThan(1e-6);
   });
 
   it('a plain head gives a plain classifier; a head of another width is refused', () => {

@@ -235,3 +235,25 @@ describe('trainHead warm start', () => {
     for (let i = 0; i < n; i++) expect(after[i]).toBeCloseTo(before[i], 4);
   });
 });
+
+describe('trainHead l2', () => {
+  it("shrinks a linear head's weights toward zero, and more with a larger penalty", async () => {
+    const { trainHead, standardiser } = await import('../../shared/training/head.ts');
+    const dim = 5;
+    const n = 60;
+    // Separable on feature 0: without a penalty the logistic weights keep growing.
+    const y = Array.from({ length: n }, (_, i) => i % 2);
+    const x = Float32Array.from({ length: n * dim }, (_, i) => (i % dim === 0 ? y[Math.floor(i / dim)] * 4 - 2 : ((i * 7919) % 13) / 13));
+    const std = standardiser(x, n, dim).std;
+    // The trained kernel re-expressed on standardised inputs (the head stores it folded: W / std).
+    const norm = async (l2: number) => {
+      const { head } = await trainHead({ x, y, dim, epochs: 150, learningRate: 0.05, seed: 3, l2, head: { hiddenUnits: 0, dropout: 0 } });
+      const k = head.getWeights()[0].dataSync();
+      return Math.hypot(...Array.from(k, (v, j) => v * std[j]));
+    };
+    const [free, light, heavy] = [await norm(0), await norm(0.01), await norm(0.3)];
+    expect(light).toBeLessThan(free);
+    expect(heavy).toBeLessThan(light / 2);
+    expect(heavy).toBeGreaterThan(0);
+  });
+});
