@@ -19,6 +19,15 @@ function int(value: unknown, name: string, min: number): number | undefined {
   return n;
 }
 
+/** TRAINING.thresholdRule in words, for the usage text. */
+function thresholdRuleText(): string {
+  const rule = TRAINING.thresholdRule;
+  if (typeof rule === 'object' && 'maxSubclassFalseAlarmRate' in rule) {
+    return `best balanced accuracy with no safe subclass of ${rule.minSubclassCount}+ clips over ${rule.maxSubclassFalseAlarmRate * 100}% flagged`;
+  }
+  return typeof rule === 'object' ? `recall >= ${rule.recallTarget}` : 'max balanced accuracy';
+}
+
 export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a model from a folder or zip of safe/ and danger/ clips',
@@ -29,7 +38,7 @@ export const trainCommand: Command = {
     `top mode${TRAINING.defaultMode === 'top' ? ' (default)' : ''}: the backbone's last blocks (from ${TRAINING.topFrom}) and the head learn from`,
     'cached feature maps of every window and augmented view, on CPU.',
     'Both: class weights, early stopping, group-aware k-fold cross-validation gives the reported figures and the',
-    'threshold (max balanced accuracy on out-of-fold predictions); the final model uses all clips.',
+    `threshold (${thresholdRuleText()} on out-of-fold predictions); the final model uses all clips.`,
     'finetune mode: head first, then the backbone from --finetune-from on, for --epochs (meant for a GPU).',
     '  --out DIR              where to write the model (model.json, weights.bin, sentinel.json)',
     '  --from DIR             retrain from this model (its backbone and head; recorded as the parent)',
