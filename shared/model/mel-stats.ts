@@ -56,11 +56,11 @@ export function melStats(image: tf.Tensor4D, version: MelStatsVersion = MEL_STAT
   return tf.tidy(() => {
     const [n, h, w] = image.shape;
     const half = MEL.topDb / 2;
-    // Channel 0 back to dB: [n, bands, frames].
-    const db = image.slice([0, 0, 0, 0], [n, h, w, 1]).reshape([n, h, w]).add(1).mul(half).sub(MEL.topDb) as tf.Tensor3D;
+    // Back to dB: [n, bands, frames]. The channels are equal; their mean is ~20x cheaper on wasm than slicing one out.
+    const db = image.mean(3).add(1).mul(half).sub(MEL.topDb) as tf.Tensor3D;
     const { mean, variance } = tf.moments(db, 2);
     const change = db.slice([0, 0, 1], [n, h, w - 1]).sub(db.slice([0, 0, 0], [n, h, w - 1])).abs().mean(2);
-    const power = tf.pow(10, db.div(10)) as tf.Tensor3D;
+    const power = db.mul(Math.LN10 / 10).exp() as tf.Tensor3D; // 10^(dB/10)
     const meanPower = power.mean(1); // [n, frames]
     const energyDb = meanPower.add(1e-10).log().mul(10 / Math.LN10);
     // Centroid in mel-band units counted from the lowest band (the image's bottom row).
