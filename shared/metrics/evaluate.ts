@@ -25,7 +25,8 @@ export function evaluate(input: EvaluateInput): Metrics {
   };
 }
 
-function perSubclass(
+/** Each subclass's examples, errors and error rate at `threshold` (for a safe subclass: its false-alarm rate). */
+export function perSubclass(
   y: Uint8Array,
   p: Float64Array,
   threshold: number,

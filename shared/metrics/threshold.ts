@@ -1,6 +1,6 @@
 import { invalidArgument } from '../errors.ts';
 import { scoresFromConfusion } from './confusion.ts';
-import { evaluate } from './evaluate.ts';
+import { evaluate, perSubclass } from './evaluate.ts';
 import { scoreGroups } from './ranking.ts';
 import type { Metrics, ThresholdRule } from './types.ts';
 import { validateScores } from './validate.ts';
@@ -56,11 +56,14 @@ export function chooseThreshold(
     if (subclasses !== undefined && subclasses.length !== y.length) {
       throw invalidArgument(`subclasses has ${subclasses.length} entries, expected ${y.length}`);
     }
-    // The safe examples' scores per subclass, for the subclasses large enough to judge.
-    const bySubclass = new Map<string, number[]>();
-    if (subclasses) y.forEach((label, i) => label === 0 && subclasses[i] !== undefined && bySubclass.set(subclasses[i]!, [...(bySubclass.get(subclasses[i]!) ?? []), p[i]]));
-    const judged = [...bySubclass.values()].filter((s) => s.length >= minCount);
-    const within = scored.filter((x) => judged.every((s) => s.filter((v) => v >= x.c.threshold).length <= ceiling * s.length + EPS));
+    // Judged: per subclass, its safe examples (those with a subclass), when there are enough of them.
+    const known = Array.from(y.keys()).filter((i) => y[i] === 0 && subclasses?.[i] !== undefined);
+    const ys = new Uint8Array(known.length); // all safe
+    const ps = Float64Array.from(known, (i) => p[i]);
+    const names = known.map((i) => subclasses![i]!);
+    const underCeiling = (threshold: number) =>
+      Object.values(perSubclass(ys, ps, threshold, names)).every((s) => s.n < minCount || s.errorRate <= ceiling + EPS);
+    const within = known.length > 0 ? scored.filter((x) => underCeiling(x.c.threshold)) : [];
     chosen = maxBa(within.length > 0 ? within : scored);
   } else if (rule !== null && typeof rule === 'object' && typeof rule.recallTarget === 'number') {
     const target = rule.recallTarget;
