@@ -236,7 +236,7 @@ async function extractViews(
   return { features, computed: misses.length, cached: total - misses.length };
 }
 
-/** Each row of `pooled` followed by its mel's acoustic statistics (computed in JS: the graph's ops are slower). */
+/** Each row of `pooled` followed by its mel's acoustic statistics (melStatsOf: plain loops, equal to the graph's). */
 function withStats(pooled: Float32Array, mels: readonly Float32Array[], version: MelStatsVersion): Float32Array {
   const dim = pooled.length / mels.length;
   const statsDim = melStatsDim(version);
