@@ -59,7 +59,7 @@ export async function trainTop(options: TopTrainingOptions): Promise<HeadTrainin
   // Standardise the pooled features as they are before training (the head's input scale), like head mode.
   const stats = standardiser(await pooledFeatures(top, maps, train.rows), n, dim);
   const head = startingHead(dim, stats, options, Math.floor(rng.uniform() * 2 ** 31));
-  const vars = headVariables(head, rng);
+  const vars = headVariables(head, rng, 'computed');
   const mean = tf.tensor1d(stats.mean);
   const invStd = tf.tensor1d(stats.std).reciprocal();
   const logits = (x: tf.Tensor, training: boolean) => vars.logits(top.apply(x as tf.Tensor4D).mean([1, 2]).sub(mean).mul(invStd) as tf.Tensor2D, training);

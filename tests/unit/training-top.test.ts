@@ -1,17 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cutBefore, dense, depthwise3x3Same, topNet } from '../../shared/training/top.ts';
+import { cutBefore, dense, depthwise3x3Same, inputDense, topNet } from '../../shared/training/top.ts';
 import { mapsBatch, trainTop } from '../../shared/training/top-train.ts';
 import { randomBackbone } from '../helpers/tiny-model.ts';
-import { useWasm } from './model-helpers.ts';
+import { maxAbs, maxAbsDiff, useWasm } from './model-helpers.ts';
 
 /** A random MobileNetV2 with O(1) activations, BN folded, as 'top' mode receives it. */
 async function foldedBackbone(): Promise<tf.LayersModel> {
   return (await randomBackbone()).model;
-}
-
-function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => a.sub(b).abs().max().dataSync()[0]);
 }
 
 describe('topNet: the backbone above a cut as trainable tf ops', () => {
@@ -65,6 +61,11 @@ describe('topNet: the backbone above a cut as trainable tf ops', () => {
     const [rx, rw] = tf.grads(loss((a, b) => a.matMul(b)))([x, w]);
     expect(maxAbsDiff(gx, rx)).toBeLessThan(1e-4);
     expect(maxAbsDiff(gw, rw)).toBeLessThan(1e-4);
+    // inputDense (a head's first layer on data): the same value and kernel gradient, no gradient for its input.
+    const [ix, iw] = tf.grads(loss(inputDense))([x, w]);
+    expect(maxAbsDiff(inputDense(x, w), x.matMul(w))).toBeLessThan(1e-5);
+    expect(maxAbsDiff(iw, rw)).toBeLessThan(1e-4);
+    expect(maxAbs(ix)).toBe(0);
 
     // The depthwise 3x3 of blocks 14-16 runs as nine shifted products: same output and gradients as tfjs' op.
     const maps = tf.randomUniform([2, 3, 4, 6], -1, 1, 'float32', 3) as tf.Tensor4D;
