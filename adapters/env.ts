@@ -152,6 +152,12 @@ export const ENV_VARS: readonly EnvVarDoc[] = Object.freeze([
     example: '2',
   },
   {
+    name: 'SENTINEL_TRAIN_THREADS',
+    description: 'Worker: threads embedding views and fitting heads during a retrain (each its own single-threaded tfjs-wasm); 1 = on the worker\'s thread. Unset = one per CPU on wasm, 1 on the native and GPU backends.',
+    default: '',
+    example: '2',
+  },
+  {
     name: 'SENTINEL_TRAIN_FOLDS',
     description: 'Worker: cross-validation folds per retrain (0 = none, threshold from an inner split). Small values for tests and slow machines.',
     default: String(TRAINING.folds),
@@ -363,6 +369,8 @@ export interface WorkerEnv {
   augmentations: number;
   epochs: number;
   visibilitySeconds: number;
+  /** Training threads; undefined = adapters/training-threads.ts decides (one per CPU on wasm). */
+  threads?: number;
 }
 
 export function readWorkerEnv(env: Env = process.env): WorkerEnv {
@@ -372,5 +380,6 @@ export function readWorkerEnv(env: Env = process.env): WorkerEnv {
     augmentations: int(env, 'SENTINEL_TRAIN_AUGMENTATIONS', TRAINING.augmentations, 0, 50),
     epochs: int(env, 'SENTINEL_TRAIN_EPOCHS', TRAINING.maxEpochs, 1, 10_000),
     visibilitySeconds: int(env, 'SENTINEL_QUEUE_VISIBILITY_SECONDS', SERVICE.queue.visibilitySeconds, 2, 43_200),
+    ...(text(env, 'SENTINEL_TRAIN_THREADS') !== undefined ? { threads: int(env, 'SENTINEL_TRAIN_THREADS', 1, 1, 64) } : {}),
   };
 }

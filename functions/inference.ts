@@ -6,9 +6,8 @@
  *   thread with the fewest requests in flight; each thread micro-batches its own.
  * Swapping the model never drops a request: the old model is disposed once its last batch has finished.
  */
-import { Worker } from 'node:worker_threads';
+import { RequestThread } from '../adapters/threads.ts';
 import { analyse } from '../shared/audio/index.ts';
-import { AudioError, type AudioErrorCode } from '../shared/audio/errors.ts';
 import { SentinelError } from '../shared/errors.ts';
 import { Batcher, type BatcherOptions } from '../shared/inference/batcher.ts';
 import { Detector, verdict } from '../shared/inference/detector.ts';
@@ -80,35 +79,11 @@ export class InProcessEngine implements InferenceEngine {
   }
 }
 
-/** Messages between the pool and its threads (functions/inference-worker.ts). */
-export type ToWorker = { id: number; type: 'load'; files: ModelFiles } | { id: number; type: 'predict'; bytes: Uint8Array };
-export type SerializedError = { name: string; code?: string; message: string; details?: Record<string, unknown> };
-export type FromWorker =
-  | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: SerializedError }
-  | { id: 0; ready: true };
-
-export function serializeError(error: unknown): SerializedError {
-  if (error instanceof SentinelError) return { name: error.name, code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) };
-  return { name: 'Error', message: error instanceof Error ? error.message : String(error) };
-}
-
-export function deserializeError(e: SerializedError): Error {
-  if (e.name === 'AudioError' && e.code) return new AudioError(e.code as AudioErrorCode, e.message, e.details);
-  if (e.code) return new SentinelError(e.code, e.message, e.details);
-  return new Error(e.message);
-}
-
-interface Thread {
-  worker: Worker;
-  ready: Promise<void>;
-  inFlight: number;
-  pending: Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>;
-}
+/** What the pool asks its threads (functions/inference-worker.ts). */
+export type InferenceRequest = { type: 'load'; files: ModelFiles } | { type: 'predict'; bytes: Uint8Array };
 
 export class ThreadPoolEngine implements InferenceEngine {
-  #threads: Thread[] = [];
-  #nextId = 1;
+  #threads: RequestThread[] = [];
   #files: ModelFiles | null = null;
   #closed = false;
   #rr = 0;
@@ -122,66 +97,38 @@ export class ThreadPoolEngine implements InferenceEngine {
     for (let i = 0; i < size; i++) this.#threads.push(this.#spawn());
   }
 
-  #spawn(): Thread {
-    // A .mjs bootstrap registers tsx inside the thread (--import in execArgv does not reach worker threads).
-    const worker = new Worker(new URL('./inference-worker.mjs', import.meta.url), {
-      workerData: { entry: new URL('./inference-worker.ts', import.meta.url).href, batch: this.batch },
-    });
-    let markReady!: () => void;
-    const thread: Thread = { worker, inFlight: 0, pending: new Map(), ready: new Promise<void>((r) => (markReady = r)) };
-    worker.on('message', (m: FromWorker) => {
-      if ('ready' in m) return markReady();
-      const p = thread.pending.get(m.id);
-      if (!p) return;
-      thread.pending.delete(m.id);
-      if (m.ok) p.resolve(m.result);
-      else p.reject(deserializeError(m.error));
-    });
-    worker.on('error', (error) => this.log('inference thread failed', { error: String(error) }));
-    worker.on('exit', (code) => {
-      for (const p of thread.pending.values()) p.reject(new SentinelError('INTERNAL', `Inference thread exited (code ${code}).`));
-      thread.pending.clear();
-      if (this.#closed) return;
-      // Replace a crashed thread and give it the current model.
-      const index = this.#threads.indexOf(thread);
-      const fresh = this.#spawn();
-      if (index >= 0) this.#threads[index] = fresh;
-      if (this.#files) void this.#call(fresh, { type: 'load', files: this.#files }).catch(() => {});
+  #spawn(): RequestThread {
+    const thread: RequestThread = new RequestThread(new URL('./inference-worker.ts', import.meta.url), { batch: this.batch }, {
+      onError: (error) => this.log('inference thread failed', { error: String(error) }),
+      onExit: () => {
+        if (this.#closed) return;
+        // Replace a crashed thread and give it the current model.
+        const index = this.#threads.indexOf(thread);
+        const fresh = this.#spawn();
+        if (index >= 0) this.#threads[index] = fresh;
+        if (this.#files) void fresh.request({ type: 'load', files: this.#files } satisfies InferenceRequest).catch(() => {});
+      },
     });
     return thread;
   }
 
-  async #call(thread: Thread, message: { type: 'load'; files: ModelFiles } | { type: 'predict'; bytes: Uint8Array }, transfer: ArrayBuffer[] = []): Promise<unknown> {
-    await thread.ready;
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      thread.pending.set(id, { resolve, reject });
-      thread.worker.postMessage({ id, ...message } as ToWorker, transfer);
-    });
-  }
-
   async load(files: ModelFiles): Promise<LoadedModelInfo> {
-    const results = await Promise.all(this.#threads.map((t) => this.#call(t, { type: 'load', files })));
+    const results = await Promise.all(this.#threads.map((t) => t.request<LoadedModelInfo>({ type: 'load', files } satisfies InferenceRequest)));
     this.#files = files;
-    return results[0] as LoadedModelInfo;
+    return results[0];
   }
 
   async predict(bytes: Uint8Array): Promise<Prediction> {
     // Fewest in flight wins; ties rotate so an idle pool still spreads requests.
     let best = this.#threads[this.#rr++ % this.#threads.length];
     for (const t of this.#threads) if (t.inFlight < best.inFlight) best = t;
-    best.inFlight++;
-    try {
-      // Copy into a buffer of its own and transfer it: no second copy, and the caller's bytes stay usable.
-      const own = bytes.slice();
-      return (await this.#call(best, { type: 'predict', bytes: own }, [own.buffer as ArrayBuffer])) as Prediction;
-    } finally {
-      best.inFlight--;
-    }
+    // Copy into a buffer of its own and transfer it: no second copy, and the caller's bytes stay usable.
+    const own = bytes.slice();
+    return best.request<Prediction>({ type: 'predict', bytes: own } satisfies InferenceRequest, [own.buffer as ArrayBuffer]);
   }
 
   async dispose(): Promise<void> {
     this.#closed = true;
-    await Promise.all(this.#threads.map((t) => t.worker.terminate()));
+    await Promise.all(this.#threads.map((t) => t.terminate()));
   }
 }

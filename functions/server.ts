@@ -106,7 +106,7 @@ export async function startLocalStack(env: Env = process.env): Promise<LocalStac
         repo,
         blobs,
         cache: new FsEmbeddingCache(join(serviceEnv.dataDir, 'cache', 'embeddings')),
-        training: { folds: workerEnv.folds, augmentations: workerEnv.augmentations },
+        training: { folds: workerEnv.folds, augmentations: workerEnv.augmentations, threads: workerEnv.threads },
         visibilitySeconds: workerEnv.visibilitySeconds,
         // Short polls: the db queue wakes at once on sends from this process anyway; this bounds shutdown time.
         waitSeconds: 2,

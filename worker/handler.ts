@@ -28,12 +28,15 @@ import type { LabeledClip } from '../shared/types.ts';
 import { TRAINING_MODES, type TrainingMode } from '../shared/model/types.ts';
 import { loadDatasetClips, loadFeedbackClips } from '../adapters/dataset-store.ts';
 import { CURRENT_ALIAS, loadModelFiles, scalarMetrics, storeModel } from '../adapters/model-store.ts';
+import { openTrainingCompute } from '../adapters/training-threads.ts';
 import { runGate, type GateResult } from './gate.ts';
 import { trainingJobSchema, type TrainingJob, type TrainingKind } from './job.ts';
 
 export interface TrainingSettings {
   folds: number;
   augmentations: number;
+  /** Threads for embedding and head fits (adapters/training-threads.ts); undefined = one per CPU on wasm. */
+  threads?: number;
 }
 
 export interface WorkerDeps {
@@ -202,6 +205,7 @@ export async function handleJob(job: ReceivedJob<TrainingJob>, deps: WorkerDeps)
     const clips = await gatherClips(deps, kind, claim.session);
     const { train, validation } = splitForGate(clips);
     const weights = base.manifest.files['weights.bin']?.sha256 ?? base.manifest.version;
+    const training = openTrainingCompute(deps.training.threads);
     const result: TrainResult = await (deps.train ?? trainModel)({
       clips: train,
       backbone: {
@@ -219,9 +223,10 @@ export async function handleJob(job: ReceivedJob<TrainingJob>, deps: WorkerDeps)
       cache: deps.cache,
       parent: { manifest: base.manifest, ...(kind === 'continue' ? { head: headOf(base.model) } : {}) },
       command: `api ${kind} session ${id}`,
+      compute: training.compute,
       onProgress,
       onEpoch,
-    });
+    }).finally(() => training.close());
     await epochWrites;
 
     progress = { phase: 'gate', done: 0, total: validation.length };

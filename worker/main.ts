@@ -38,7 +38,7 @@ export async function startWorker(env: Env = process.env, overrides: Partial<Wor
     blobs: services.blobs,
     // Embeddings are cached on the container's disk: a retry of the same data skips the backbone passes.
     cache: new FsEmbeddingCache(join(serviceEnv.dataDir, 'cache', 'embeddings')),
-    training: { folds: workerEnv.folds, augmentations: workerEnv.augmentations },
+    training: { folds: workerEnv.folds, augmentations: workerEnv.augmentations, threads: workerEnv.threads },
     visibilitySeconds: workerEnv.visibilitySeconds,
     waitSeconds: SERVICE.queue.waitSeconds,
     log,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { FsEmbeddingCache } from '../../adapters/embedding-cache-fs.ts';
 import { readDataset } from '../../adapters/intake/dataset.ts';
 import { writeModelFiles } from '../../adapters/model-files.ts';
+import { openTrainingCompute } from '../../adapters/training-threads.ts';
 import { MODEL, TRAINING } from '../../shared/config.ts';
 import { SentinelError } from '../../shared/errors.ts';
 import { isInputRepresentation } from '../../shared/model/input.ts';
@@ -55,6 +56,7 @@ export const trainCommand: Command = {
     '                         source_repo; one more fit per source): how it does on recordings from unseen sources',
     '  --no-mel-stats         the head reads the embedding only, not the acoustic statistics beside it',
     '  --cache DIR            embedding cache (default .cache/embeddings)',
+    '  --threads N            threads embedding views and fitting heads (default: one per core on wasm; 1 = this one)',
     '  --json                 print the result as JSON',
   ].join('\n'),
   options: {
@@ -71,6 +73,7 @@ export const trainCommand: Command = {
     dropout: { type: 'string' },
     seed: { type: 'string' },
     cache: { type: 'string' },
+    threads: { type: 'string' },
     'finetune-from': { type: 'string' },
     'top-from': { type: 'string' },
     'source-cv': { type: 'boolean', default: false },
@@ -91,6 +94,7 @@ export const trainCommand: Command = {
     const dataset = await readDataset(positionals[0]);
     const { backbone, parent } = await loadBackbone({ from: values.from as string | undefined, backbone: values.backbone as string | undefined }, mode, io);
     const bar = progressBar(!values.json);
+    const training = openTrainingCompute(int(values.threads, 'threads', 1));
     const result = await trainModel({
       clips: dataset.clips,
       backbone,
@@ -109,8 +113,9 @@ export const trainCommand: Command = {
       melStats: values['no-mel-stats'] === true ? false : undefined,
       cache: new FsEmbeddingCache((values.cache as string | undefined) ?? join(ROOT, '.cache', 'embeddings')),
       command: ['sentinel', 'train', ...process.argv.slice(3)].join(' '),
+      compute: training.compute,
       onProgress: (p) => bar.update(p.detail ? `${p.phase} ${p.detail}` : p.phase, p.done, p.total),
-    });
+    }).finally(() => training.close());
     bar.stop();
     await writeModelFiles(values.out as string, result.files, { overwrite: true });
     const skipped = [...dataset.skipped, ...result.skipped];

@@ -17,16 +17,17 @@ import { invalidArgument, SentinelError } from '../errors.ts';
 import { sha256Hex } from '../hash.ts';
 import { chooseThreshold, evaluate } from '../metrics/index.ts';
 import type { Metrics } from '../metrics/types.ts';
-import { backboneChannels, buildClassifier, embed, headInputDim, setBackboneTrainable, keepFrozenBatchNormInInferenceMode } from '../model/classifier.ts';
-import { MEL_STATS_VERSION, melStatsDim, melStatsOf, melStatsVersionOfDim, type MelStatsVersion } from '../model/mel-stats.ts';
+import { backboneChannels, buildClassifier, headInputDim, setBackboneTrainable, keepFrozenBatchNormInInferenceMode } from '../model/classifier.ts';
+import { MEL_STATS_VERSION, melStatsDim, melStatsVersionOfDim, type MelStatsVersion } from '../model/mel-stats.ts';
 import { foldBatchNorm } from '../model/fold.ts';
 import { melToModelInput, REPRESENTATION_SHAPES, type InputRepresentation } from '../model/input.ts';
 import { readManifest, serializeArtifact } from '../model/artifact.ts';
 import type { ModelFiles } from '../model/files.ts';
 import type { HeadConfig, ModelManifest, TrainingMode } from '../model/types.ts';
 import type { LabeledClip, SkippedFile } from '../types.ts';
+import { inProcessCompute, type FeatureSpec, type TrainingCompute } from './compute.ts';
 import type { EmbeddingCache } from './embedding-cache.ts';
-import { mergeHeadParts, trainHead, type EpochLog } from './head.ts';
+import { mergeHeadParts, trainHead, type EpochLog, type HeadTrainingOptions } from './head.ts';
 import { topNet, cutBefore, type TopNet } from './top.ts';
 import { pooledFeatures, trainTop, type FeatureMaps } from './top-train.ts';
 import { createRng } from './random.ts';
@@ -64,6 +65,8 @@ export interface TrainRequest {
   augmentations?: number;
   seed?: number;
   cache: EmbeddingCache;
+  /** Where the backbone passes and head fits run (default: this thread; adapters/training-threads.ts: a thread per core). */
+  compute?: TrainingCompute;
   /** The model this one is retrained from (--from): its version is recorded and its head starts the training. */
   parent?: { manifest: ModelManifest; head?: tf.LayersModel };
   /** Classifier head shape (default MODEL.head). */
@@ -176,15 +179,14 @@ export async function prepareClips(clips: readonly LabeledClip[], progress: (d: 
  * What training computes once per view and caches: the backbone's pooled embedding (head mode) or the feature map
  * at the cut below the trainable top ('top' mode). `tag` keeps the two apart in the cache.
  */
-interface Extractor {
-  model: tf.LayersModel;
+interface Extractor extends Omit<FeatureSpec, 'representation'> {
   tag: string;
-  pool: boolean;
-  /** Pooled embeddings followed by this version's acoustic statistics (mel-stats.ts). */
-  melStats?: MelStatsVersion;
 }
 
-/** Runs the extractor on every view, from the cache where possible; returns [clip][view] features. */
+/**
+ * Runs the extractor on every view, from the cache where possible; returns [clip][view] features. This thread makes
+ * the views' mels while the compute extracts earlier batches (up to twice its parallelism in flight).
+ */
 async function extractViews(
   backbone: BackboneSpec,
   extractor: Extractor,
@@ -192,6 +194,7 @@ async function extractViews(
   clips: readonly PreparedClip[],
   views: readonly View[][],
   cache: EmbeddingCache,
+  compute: TrainingCompute,
   progress: (done: number, total: number) => void,
 ): Promise<{ features: Float32Array[][]; computed: number; cached: number }> {
   const total = views.reduce((s, v) => s + v.length, 0);
@@ -209,43 +212,35 @@ async function extractViews(
     }
   }
   progress(done, total);
+  if (misses.length === 0) return { features, computed: 0, cached: total };
   const batch = MODEL.embedBatchSize * 4;
-  for (let i = 0; i < misses.length; i += batch) {
-    const chunk = misses.slice(i, i + batch);
-    const mels = chunk.map(([c, v]) => views[c][v].mel());
-    let flat: Float32Array;
-    if (extractor.pool) {
-      flat = await embed(extractor.model, { mels, representation }, MODEL.embedBatchSize);
-      if (extractor.melStats) flat = withStats(flat, mels, extractor.melStats);
-    } else {
-      const input = melToModelInput(mels, representation);
-      const out = tf.tidy(() => extractor.model.predict(tf.tensor4d(input.data, input.shape)) as tf.Tensor);
-      flat = (await out.data()) as Float32Array;
-      out.dispose();
+  const worker = await compute.extractor({ model: extractor.model, representation, pool: extractor.pool, melStats: extractor.melStats });
+  const inFlight = new Set<Promise<void>>();
+  try {
+    for (let i = 0; i < misses.length; i += batch) {
+      const chunk = misses.slice(i, i + batch);
+      const job = worker.extract(chunk.map(([c, v]) => views[c][v].mel())).then(async (flat) => {
+        const dim = flat.length / chunk.length;
+        for (let j = 0; j < chunk.length; j++) {
+          const [c, v] = chunk[j];
+          const e = flat.slice(j * dim, (j + 1) * dim);
+          features[c][v] = e;
+          await cache.set(key(c, v), e);
+        }
+        done += chunk.length;
+        progress(done, total);
+      });
+      inFlight.add(job);
+      job.then(() => inFlight.delete(job), () => {});
+      if (inFlight.size >= 2 * compute.parallelism) await Promise.race(inFlight);
     }
-    const dim = flat.length / chunk.length;
-    for (let j = 0; j < chunk.length; j++) {
-      const [c, v] = chunk[j];
-      const e = flat.slice(j * dim, (j + 1) * dim);
-      features[c][v] = e;
-      await cache.set(key(c, v), e);
-    }
-    done += chunk.length;
-    progress(done, total);
+    await Promise.all(inFlight);
+  } finally {
+    // On a failure, let the other batches settle before the extractor goes.
+    await Promise.allSettled(inFlight);
+    await worker.dispose();
   }
   return { features, computed: misses.length, cached: total - misses.length };
-}
-
-/** Each row of `pooled` followed by its mel's acoustic statistics (melStatsOf: plain loops, equal to the graph's). */
-function withStats(pooled: Float32Array, mels: readonly Float32Array[], version: MelStatsVersion): Float32Array {
-  const dim = pooled.length / mels.length;
-  const statsDim = melStatsDim(version);
-  const out = new Float32Array(mels.length * (dim + statsDim));
-  mels.forEach((mel, i) => {
-    out.set(pooled.subarray(i * dim, (i + 1) * dim), i * (dim + statsDim));
-    out.set(melStatsOf(mel, mel.length / MEL.nMels, version), i * (dim + statsDim) + dim);
-  });
-  return out;
 }
 
 function stack(rows: Float32Array[]): Float32Array {
@@ -321,7 +316,7 @@ export function sourceWeights(sources: readonly string[], y: ArrayLike<number>, 
  * 'head' (and finetune's warm-up): heads on the frozen backbone's cached embeddings (an ensemble of seeds) and, when
  * the features end with the acoustic statistics, a small head on those, merged into one head on all the features.
  */
-function headLearner(emb: Float32Array[][], clips: PreparedClip[], nWindows: number[], request: TrainRequest, statsDim: number): Learner {
+function headLearner(emb: Float32Array[][], clips: PreparedClip[], nWindows: number[], request: TrainRequest, statsDim: number, compute: TrainingCompute): Learner {
   const dim = emb[0][0].length;
   const embeddingDim = dim - statsDim;
   return {
@@ -341,19 +336,15 @@ function headLearner(emb: Float32Array[][], clips: PreparedClip[], nWindows: num
       });
       const members = request.headEnsemble ?? TRAINING.headEnsemble;
       const embeddings = statsDim > 0 ? part(0, embeddingDim) : { x: data.x, validation: val };
-      const runs = [];
-      for (let m = 0; m < members; m++) {
-        // Member 0 keeps the run's seed (so one member = the plain head); only it reports epochs, for readable charts.
-        runs.push(await trainHead({ ...embeddings, y: data.y, dim: embeddingDim, epochs, seed: seed + m * 7919, head: request.head, rowWeights, onEpoch: m === 0 ? onEpoch : undefined }));
-      }
-      const statsWeight = statsDim > 0 ? TRAINING.melStatsWeight : 0;
-      const parts = runs.map((r) => ({ head: r.head, from: 0, weight: (1 - statsWeight) / members }));
+      // Member 0 keeps the run's seed (so one member = the plain head); only it reports epochs, for readable charts.
+      const jobs: HeadTrainingOptions[] = Array.from({ length: members }, (_, m) => ({ ...embeddings, y: data.y, dim: embeddingDim, epochs, seed: seed + m * 7919, head: request.head, rowWeights, onEpoch: m === 0 ? onEpoch : undefined }));
       if (statsDim > 0) {
         const stats = part(embeddingDim, dim);
-        const run = await trainHead({ ...stats, y: data.y, dim: statsDim, epochs, seed: seed + 104729, head: TRAINING.melStatsHead, l2: TRAINING.melStatsL2, rowWeights });
-        runs.push(run);
-        parts.push({ head: run.head, from: embeddingDim, weight: statsWeight });
+        jobs.push({ ...stats, y: data.y, dim: statsDim, epochs, seed: seed + 104729, head: TRAINING.melStatsHead, l2: TRAINING.melStatsL2, rowWeights });
       }
+      const runs = await compute.trainHeads(jobs);
+      const statsWeight = statsDim > 0 ? TRAINING.melStatsWeight : 0;
+      const parts = runs.map((r, m) => (m < members ? { head: r.head, from: 0, weight: (1 - statsWeight) / members } : { head: r.head, from: embeddingDim, weight: statsWeight }));
       const head = parts.length === 1 ? parts[0].head : mergeHeadParts(parts, dim);
       if (parts.length > 1) runs.forEach((r) => r.head.dispose());
       const best = runs.map((r) => r.bestEpoch).sort((a, b) => a - b);
@@ -455,14 +446,15 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
     top = topNet(request.backbone.model, cut);
     extractor = { model: tf.model({ inputs: request.backbone.model.inputs, outputs: request.backbone.model.getLayer(cut).output as tf.SymbolicTensor }), tag: `cut:${cut}|`, pool: false };
   }
-  const { features, computed, cached } = await extractViews(request.backbone, extractor, representation, clips, allViews, request.cache, (done, total) =>
+  const compute = request.compute ?? inProcessCompute();
+  const { features, computed, cached } = await extractViews(request.backbone, extractor, representation, clips, allViews, request.cache, compute, (done, total) =>
     report({ phase: 'embed', done, total }),
   );
   // Fine-tuning warms the head up briefly only: a head trained to saturation passes back no gradient to the backbone.
   const maxEpochs = mode === 'finetune' ? TRAINING.finetuneWarmupEpochs : (request.epochs ?? TRAINING.maxEpochs);
   const learner = top
     ? topLearner(top, features, extractor.model.computeOutputShape([1, ...REPRESENTATION_SHAPES[representation]]).slice(1) as [number, number, number], clips, nWindows, request)
-    : headLearner(features, clips, nWindows, request, melStats ? melStatsDim(melStats) : 0);
+    : headLearner(features, clips, nWindows, request, melStats ? melStatsDim(melStats) : 0, compute);
   const splitFit = (train: number[], foldSeed: number, withValidation: boolean) => {
     if (!withValidation) return { fitOn: train, validation: undefined };
     const inner = groupTrainValSplit(train.map((i) => items[i]), TRAINING.validationFraction, foldSeed);

@@ -1,4 +1,4 @@
-// Bootstrap of an inference thread: registers tsx in this thread, then loads the TypeScript worker.
+// Bootstrap of a worker thread (adapters/threads.ts): registers tsx in this thread, then loads its TypeScript module.
 import { register } from 'tsx/esm/api';
 import { workerData } from 'node:worker_threads';
 
