@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MODEL } from '../config.ts';
 import type { Analysis } from '../audio/index.ts';
 import { loadArtifact } from '../model/artifact.ts';
+import { fusedPredictor } from '../model/fused.ts';
 import type { ModelFiles } from '../model/files.ts';
 import { melToModelInput, REPRESENTATION_SHAPES } from '../model/input.ts';
 import type { ModelManifest } from '../model/types.ts';
@@ -15,11 +16,15 @@ import { windowsToEvents } from './events.ts';
 
 export class Detector {
   private scratch: Float32Array | undefined;
+  /** The model's forward pass with its convolution chains fused (model/fused.ts): ~1/3 less time on wasm. */
+  private readonly forward: (x: tf.Tensor) => tf.Tensor;
 
   constructor(
     readonly model: tf.LayersModel,
     readonly manifest: ModelManifest,
-  ) {}
+  ) {
+    this.forward = fusedPredictor(model);
+  }
 
   /** Loads and checks an artifact (file map from a folder, a blob store or fetch). */
   static async fromFiles(files: ModelFiles): Promise<Detector> {
@@ -46,7 +51,7 @@ export class Detector {
       const size = chunk.length * h * w * 3;
       if (!this.scratch || this.scratch.length < size) this.scratch = new Float32Array(size);
       const input = melToModelInput(chunk, this.manifest.representation, this.scratch);
-      const p = tf.tidy(() => this.model.predict(tf.tensor4d(input.data, input.shape)) as tf.Tensor);
+      const p = tf.tidy(() => this.forward(tf.tensor4d(input.data, input.shape)));
       out.push(...(await p.data()));
       p.dispose();
     }

@@ -67,7 +67,7 @@ let child: { coldStartMs: number; maxRssMb: number } | undefined;
 export const servingBenchCases: BenchCase[] = [
   {
     name: 'inferMs',
-    description: `one 3 s window through the serving model (${MODEL.representation}, BN folded, wasm), mel -> probability`,
+    description: `one 3 s window through the serving model (${MODEL.representation}, BN folded, convolution chains fused, wasm), mel -> probability`,
     targetMs: 8,
     setup: setupDetector,
     run: async () => void (await detector!.probabilities([mels[0]])),
