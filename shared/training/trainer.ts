@@ -27,7 +27,7 @@ import type { HeadConfig, ModelManifest, TrainingMode } from '../model/types.ts'
 import type { LabeledClip, SkippedFile } from '../types.ts';
 import { inProcessCompute, type FeatureSpec, type TrainingCompute } from './compute.ts';
 import type { EmbeddingCache } from './embedding-cache.ts';
-import { mergeHeadParts, trainHead, type EpochLog, type HeadTrainingOptions } from './head.ts';
+import { mergeHeadParts, type EpochLog, type HeadTrainingOptions } from './head.ts';
 import { topNet, cutBefore, type TopNet } from './top.ts';
 import { pooledFeatures, trainTop, type FeatureMaps } from './top-train.ts';
 import { createRng } from './random.ts';
@@ -327,7 +327,7 @@ function headLearner(emb: Float32Array[][], clips: PreparedClip[], nWindows: num
       const rowWeights = sourceWeights(rowSources, data.y, TRAINING.sourceBalance);
       // A warm start continues the parent's (merged) head as one model; a fresh run trains an ensemble.
       if (request.parent?.head) {
-        const run = await trainHead({ x: data.x, y: data.y, dim, validation: val, epochs, seed, rowWeights, initialHead: request.parent.head, onEpoch });
+        const [run] = await compute.trainHeads([{ x: data.x, y: data.y, dim, validation: val, epochs, seed, rowWeights, initialHead: request.parent.head, onEpoch }]);
         return { head: run.head, bestEpoch: run.bestEpoch };
       }
       const part = (from: number, to: number) => ({

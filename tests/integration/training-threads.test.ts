@@ -1,14 +1,15 @@
 /**
  * adapters/training-threads.ts: training on worker threads gives the same model, byte for byte, as training on this
- * thread (same functions, same wasm backend); epoch logs reach the caller; a thread's error comes back typed; a
- * warm-started head (parent head) crosses to a thread and back.
+ * thread (same functions, same wasm backend), also when continuing a parent model; epoch logs reach the caller; a
+ * thread's error comes back typed; a warm-started head crosses to a thread and back.
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainingThreads } from '../../adapters/training-threads.ts';
 import { SentinelError } from '../../shared/errors.ts';
 import { selectBackend } from '../../shared/model/backend.ts';
-import { buildHead } from '../../shared/model/classifier.ts';
+import { loadArtifact } from '../../shared/model/artifact.ts';
+import { buildHead, headOf } from '../../shared/model/classifier.ts';
 import { inProcessCompute } from '../../shared/training/compute.ts';
 import { MemoryEmbeddingCache } from '../../shared/training/embedding-cache.ts';
 import { trainModel, type TrainRequest, type TrainResult } from '../../shared/training/trainer.ts';
@@ -29,9 +30,11 @@ describe('TrainingThreads', () => {
   let threaded: TrainResult;
   const epochs = { inline: [] as (number | null)[], threaded: [] as (number | null)[] };
 
+  let request: (compute: TrainRequest['compute'], log: (number | null)[]) => TrainRequest;
+
   beforeAll(async () => {
     const backbone = await randomBackbone();
-    const request = (compute: TrainRequest['compute'], log: (number | null)[]): TrainRequest => ({
+    request = (compute, log) => ({
       clips: syntheticClips(24, 700),
       backbone,
       representation: 'grey128',
@@ -54,6 +57,16 @@ describe('TrainingThreads', () => {
     expect(Buffer.from(threaded.files['weights.bin']).equals(Buffer.from(inline.files['weights.bin']))).toBe(true);
     expect(threaded.manifest.threshold).toBe(inline.manifest.threshold);
     expect(threaded.cv!.outOfFold.map((o) => o.probability)).toEqual(inline.cv!.outOfFold.map((o) => o.probability));
+  });
+
+  it('continues a parent model (warm start: its head crosses to a thread) as the in-process compute does', async () => {
+    const { model, manifest } = await loadArtifact(inline.files);
+    const continued = async (compute: TrainRequest['compute']) =>
+      trainModel({ ...request(compute, []), folds: 0, parent: { manifest, head: headOf(model) } });
+    const [a, b] = [await continued(inProcessCompute()), await continued(threads)];
+    expect(b.manifest.parentVersion).toBe(manifest.version);
+    expect(Buffer.from(b.files['weights.bin']).equals(Buffer.from(a.files['weights.bin']))).toBe(true);
+    model.dispose();
   });
 
   it('passes every epoch log of the reporting member back to the caller', () => {
