@@ -3,6 +3,7 @@
  * (Float32Array, row-major [nMels][nFrames], as shared/audio produces). Every function returns a new array and takes
  * its randomness from a seeded Rng, so an augmented epoch is reproducible.
  */
+import { resample } from '../audio/resample.ts';
 import { invalidArgument } from '../errors.ts';
 import type { Rng } from './random.ts';
 
@@ -122,4 +123,16 @@ export function specAugment(
     for (let row = 0; row < nMels; row++) out.fill(fill, row * nFrames + start, row * nFrames + start + width);
   }
   return out;
+}
+
+/**
+ * The clip played `factor` times faster (> 1: shorter and higher; < 1: longer and lower), as a tape at another speed:
+ * read as if recorded at factor x the rate, resampled back. Pitch and tempo move together, like a smaller or larger
+ * voice: the classic speed perturbation of speech training.
+ */
+export function changeSpeed(x: Float32Array, factor: number): Float32Array {
+  if (!(factor > 0)) throw invalidArgument(`speed factor must be positive, got ${factor}`);
+  // Only the ratio matters to the resampler; as a fraction over 100 (1.05 = 21/20) its exact polyphase table stays
+  // small, where 22050 x 1.05 Hz would round and need the ~2x slower interpolated filter.
+  return resample(x, Math.round(factor * 100), 100);
 }

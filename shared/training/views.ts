@@ -9,7 +9,7 @@
 import { AUDIO, AUGMENT, WINDOW_SAMPLES, type AugmentConfig } from '../config.ts';
 import { analyseSamples, melEngine } from '../audio/index.ts';
 import type { Label } from '../types.ts';
-import { mixAtSnr, randomCrop, specAugment } from './augment.ts';
+import { changeSpeed, mixAtSnr, randomCrop, specAugment } from './augment.ts';
 import { createRng } from './random.ts';
 
 /** A decoded training clip: mono samples at AUDIO.sampleRate. */
@@ -61,22 +61,31 @@ export function augmentedViews(
   const pool = backgrounds.filter((b) => b.hash !== clip.hash);
   const views: View[] = [];
   for (let k = 1; k <= count; k++) {
-    const rng = createRng(seedOf(seed, clip.hash, k));
-    const [cropRng, bgRng, maskRng] = [rng.fork(), rng.fork(), rng.fork()];
+    // The view's generators, made afresh wherever they are used, so mel() draws the same crop and masks every call.
+    const streams = () => {
+      const rng = createRng(seedOf(seed, clip.hash, k));
+      return { rng, crop: rng.fork(), bg: rng.fork(), mask: rng.fork() };
+    };
+    const { rng, bg } = streams();
     const mix = pool.length > 0 && rng.uniform() < cfg.mixProbability;
-    const background = mix ? bgRng.choice(pool) : undefined;
+    const background = mix ? bg.choice(pool) : undefined;
     const snrDb = rng.uniform(cfg.snrDbMin, cfg.snrDbMax);
     const masked = rng.uniform() < cfg.specAugmentProbability;
-    const id = `a${k}:${seed}:${background ? `${background.hash.slice(0, 16)}@${snrDb.toFixed(2)}` : '-'}:${masked ? 'm' : '-'}`;
+    // Drawn from a later fork, so the draws above (and views made before speed existed) are unchanged.
+    const speedRng = rng.fork();
+    const speed = cfg.speedFactors.length > 0 && speedRng.uniform() < cfg.speedProbability ? speedRng.choice(cfg.speedFactors) : 1;
+    const id = `a${k}:${seed}:${background ? `${background.hash.slice(0, 16)}@${snrDb.toFixed(2)}` : '-'}:${masked ? 'm' : '-'}${speed !== 1 ? `:x${speed}` : ''}`;
     views.push({
       id,
       mel: () => {
-        let y = randomCrop(clip.samples, WINDOW_SAMPLES, cropRng);
-        if (background) y = mixAtSnr(y, randomCrop(background.samples, WINDOW_SAMPLES, bgRng), snrDb);
+        const r = streams();
+        if (background) r.bg.choice(pool); // the draw that picked it, so the background's crop follows as before
+        let y = randomCrop(speed === 1 ? clip.samples : changeSpeed(clip.samples, speed), WINDOW_SAMPLES, r.crop);
+        if (background) y = mixAtSnr(y, randomCrop(background.samples, WINDOW_SAMPLES, r.bg), snrDb);
         const engine = melEngine();
         const db = engine.db(y);
         if (!masked) return db;
-        return specAugment(db, engine.nMels, db.length / engine.nMels, maskRng, cfg);
+        return specAugment(db, engine.nMels, db.length / engine.nMels, r.mask, cfg);
       },
     });
   }

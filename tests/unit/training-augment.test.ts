@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AUGMENT, MEL, WINDOW_FRAMES, WINDOW_SAMPLES } from '../../shared/config.ts';
 import { SentinelError } from '../../shared/errors.ts';
-import { mixAtSnr, randomCrop, rms, specAugment } from '../../shared/training/augment.ts';
+import { changeSpeed, mixAtSnr, randomCrop, rms, specAugment } from '../../shared/training/augment.ts';
+import { augmentedViews, type PreparedClip } from '../../shared/training/views.ts';
 import { createRng } from '../../shared/training/random.ts';
 
 const ramp = (n: number) => Float32Array.from({ length: n }, (_, i) => i + 1);
@@ -224,6 +225,65 @@ describe('AUGMENT defaults', () => {
     expect(AUGMENT.snrDbMin).toBeLessThanOrEqual(AUGMENT.snrDbMax);
     expect(AUGMENT.freqWidth).toBeLessThanOrEqual(MEL.nMels);
     expect(AUGMENT.timeWidth).toBeLessThanOrEqual(WINDOW_FRAMES);
-    for (const p of [AUGMENT.mixProbability, AUGMENT.specAugmentProbability]) expect(p >= 0 && p <= 1).toBe(true);
+    for (const p of [AUGMENT.mixProbability, AUGMENT.specAugmentProbability, AUGMENT.speedProbability]) expect(p >= 0 && p <= 1).toBe(true);
+    for (const f of AUGMENT.speedFactors) expect(f > 0.5 && f < 2 && f !== 1).toBe(true);
+  });
+});
+
+/** Frequency of the strongest DFT bin of x, scanning 1 Hz steps in [lo, hi] (a single tone, so no FFT needed). */
+function peakHz(x: Float32Array, lo: number, hi: number): number {
+  let best = { hz: lo, power: -1 };
+  for (let hz = lo; hz <= hi; hz++) {
+    let re = 0;
+    let im = 0;
+    for (let i = 0; i < x.length; i++) {
+      re += x[i] * Math.cos((2 * Math.PI * hz * i) / 22050);
+      im -= x[i] * Math.sin((2 * Math.PI * hz * i) / 22050);
+    }
+    if (re * re + im * im > best.power) best = { hz, power: re * re + im * im };
+  }
+  return best.hz;
+}
+
+describe('changeSpeed', () => {
+  it('plays a clip faster and higher (or slower and lower): length / factor, frequency x factor', () => {
+    const x = tone(22050, 440, 0.5);
+    const fast = changeSpeed(x, 1.1);
+    const slow = changeSpeed(x, 0.9);
+    expect(fast.length).toBe(Math.ceil(22050 / 1.1));
+    expect(slow.length).toBe(Math.ceil(22050 / 0.9));
+    expect(peakHz(fast, 460, 510)).toBe(484);
+    expect(peakHz(slow, 370, 420)).toBe(396);
+    expect(rms(fast)).toBeCloseTo(rms(x), 2);
+    expect(() => changeSpeed(x, 0)).toThrow(SentinelError);
+  });
+});
+
+describe('augmentedViews', () => {
+  const clip = (hash: string, seconds: number): PreparedClip => ({
+    path: `${hash}.wav`,
+    label: 'danger',
+    group: hash,
+    source: 'test',
+    hash,
+    samples: tone(Math.round(22050 * seconds), 600, 0.3),
+    duration: seconds,
+  });
+
+  it('names the speed in the view id, keeps the ids views had before speed existed without it, and makes the same image every call', () => {
+    const c = clip('a'.repeat(64), 3.5);
+    const backgrounds = [clip('b'.repeat(64), 4)];
+    const withSpeed = augmentedViews(c, 12, 7, backgrounds, { ...AUGMENT, speedProbability: 0.5 });
+    const without = augmentedViews(c, 12, 7, backgrounds, { ...AUGMENT, speedProbability: 0 });
+    expect(without.every((v) => !v.id.includes(':x'))).toBe(true);
+    const sped = withSpeed.filter((v) => /:x[\d.]+$/.test(v.id));
+    expect(sped.length).toBeGreaterThan(0);
+    expect(sped.length).toBeLessThan(12);
+    // The draws made before speed existed are unchanged: strip the speed suffix and the ids match.
+    expect(withSpeed.map((v) => v.id.replace(/:x[\d.]+$/, ''))).toEqual(without.map((v) => v.id));
+    for (const v of sped) expect(AUGMENT.speedFactors).toContain(Number(v.id.split(':x')[1]));
+    const mel = sped[0].mel();
+    expect(mel.length).toBe(MEL.nMels * WINDOW_FRAMES);
+    expect(same(mel, sped[0].mel())).toBe(true); // seeded: the same view twice is the same image
   });
 });
