@@ -62,6 +62,8 @@ export class RequestThread {
   inFlight = 0;
   #pending = new Map<number, Pending>();
   #nextId = 1;
+  /** Set once the thread has exited: later requests fail at once instead of waiting for an answer that never comes. */
+  #exit: SentinelError | null = null;
 
   constructor(entry: URL, workerData: Record<string, unknown>, hooks: { onError?(error: Error): void; onExit?(code: number): void } = {}) {
     // The .mjs bootstrap registers tsx inside the thread (--import in execArgv does not reach worker threads).
@@ -86,7 +88,8 @@ export class RequestThread {
     });
     this.worker.on('exit', (code) => {
       failReady(new SentinelError('INTERNAL', `A worker thread exited before it was ready (code ${code}).`));
-      for (const p of this.#pending.values()) p.reject(new SentinelError('INTERNAL', `A worker thread exited (code ${code}).`));
+      this.#exit = new SentinelError('INTERNAL', `A worker thread exited (code ${code}).`);
+      for (const p of this.#pending.values()) p.reject(this.#exit);
       this.#pending.clear();
       this.inFlight = 0;
       hooks.onExit?.(code);
@@ -95,12 +98,17 @@ export class RequestThread {
 
   /** Sends `body`; `onEvent` receives what the handler emits before it answers. */
   async request<T>(body: unknown, transfer: ArrayBuffer[] = [], onEvent?: (event: unknown) => void): Promise<T> {
+    if (this.#exit) throw this.#exit;
     this.inFlight++;
     try {
       await this.ready;
     } catch (error) {
       this.inFlight--;
       throw error;
+    }
+    if (this.#exit) {
+      this.inFlight--;
+      throw this.#exit;
     }
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RequestThread } from '../../adapters/threads.ts';
 import { TrainingThreads } from '../../adapters/training-threads.ts';
 import { SentinelError } from '../../shared/errors.ts';
 import { selectBackend } from '../../shared/model/backend.ts';
@@ -78,6 +79,14 @@ describe('TrainingThreads', () => {
     const error = await threads.trainHeads([{ x: new Float32Array(8), y: [0, 0, 0, 0], dim: 2 }]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SentinelError);
     expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('fails a request to a thread that has exited at once, with INTERNAL, instead of waiting for an answer', async () => {
+    const thread = new RequestThread(new URL('../../adapters/training-thread.ts', import.meta.url), { backend: tf.getBackend() });
+    await thread.ready;
+    await thread.terminate();
+    await expect(thread.request({ type: 'drop-extractor', key: 1 })).rejects.toMatchObject({ code: 'INTERNAL' });
+    expect(thread.inFlight).toBe(0);
   });
 
   it('warm-starts a thread from a given head as the in-process compute does', async () => {
