@@ -3,7 +3,6 @@
  * own tfjs backend, one task at a time.
  */
 import { workerData } from 'node:worker_threads';
-import type * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../shared/model/backend.ts';
 import { modelFromFiles } from '../shared/model/files.ts';
 import { extractFeatures, serialQueue, type FeatureSpec } from '../shared/training/compute.ts';
@@ -32,9 +31,8 @@ serveRequests(async (body, emit) => {
       extractors.delete(m.key);
       return { result: null };
     case 'train-head': {
-      let initialHead: tf.LayersModel | undefined;
       const run = await serial(async () => {
-        initialHead = m.initialHead && headFromData(m.initialHead);
+        const initialHead = m.initialHead && headFromData(m.initialHead);
         try {
           return await trainHead({ ...m.job, initialHead, onEpoch: emit });
         } finally {

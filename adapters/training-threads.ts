@@ -98,10 +98,10 @@ export class TrainingThreads implements TrainingCompute {
  * The compute an entrypoint (CLI, worker) trains with: `threads` (default: one per core on wasm — the native and GPU
  * backends use every core from one thread already) and a close() for the end of the run.
  */
-export function openTrainingCompute(threads?: number): { compute: TrainingCompute; threads: number; close(): Promise<void> } {
+export function openTrainingCompute(threads?: number): { compute: TrainingCompute; close(): Promise<void> } {
   const backend = tf.getBackend();
   const n = threads ?? (backend === 'wasm' ? availableParallelism() : 1);
-  if (n <= 1) return { compute: inProcessCompute(), threads: 1, close: async () => {} };
+  if (n <= 1) return { compute: inProcessCompute(), close: async () => {} };
   const pool = new TrainingThreads(n, backend);
-  return { compute: pool, threads: n, close: () => pool.dispose() };
+  return { compute: pool, close: () => pool.dispose() };
 }

@@ -1,12 +1,12 @@
 /**
  * Serving-time execution of a layers model with its convolution chains fused. In MobileNetV2 (BN folded) every
- * convolution is [ZeroPadding2D ->] Conv2D | DepthwiseConv2D -> ReLU(max 6); tfjs-layers runs that as up to four
+ * convolution is [ZeroPadding2D ->] Conv2D | DepthwiseConv2D -> ReLU(max 6); tfjs-layers runs that as up to five
  * kernels (pad, conv, bias add for depthwise, relu, clip), each reading and writing the whole activation. Here each
  * chain is one tf.fused op: explicit padding, bias and relu6 inside the convolution kernel. Every other layer runs as
  * itself (layer.apply), so any model this does not recognise still runs, only unfused.
  *
  * Same arithmetic up to float rounding (a fused kernel adds the bias in another order): outputs equal model.predict
- * to ~1e-6 (tests/unit/model-fused.test.ts). Measured on wasm in Node: README, Bench.
+ * to ~1e-6 (tests/unit/model-fused.test.ts). Measured on wasm in Node: README, Figures.
  * Inference only (no training; Dropout is identity).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -108,9 +108,21 @@ export function fusedPredictor(model: tf.LayersModel): (x: tf.Tensor) => tf.Tens
     steps.push({ name: c.name, inputs, run: (xs) => layer.apply(xs.length === 1 ? xs[0] : xs) as tf.Tensor });
   }
   const inputName = config.inputLayers[0][0];
+  // Each intermediate is freed after the last step that reads it, as model.predict does: peak memory stays that of
+  // a few activations, not of all of them.
+  const lastUse = new Map<string, number>();
+  steps.forEach((step, i) => step.inputs.forEach((name) => lastUse.set(name, i)));
   return (x) => {
     const values = new Map<string, tf.Tensor>([[inputName, x]]);
-    for (const step of steps) values.set(step.name, step.run(step.inputs.map((i) => values.get(i)!)));
+    steps.forEach((step, i) => {
+      values.set(step.name, step.run(step.inputs.map((name) => values.get(name)!)));
+      for (const name of step.inputs) {
+        const value = values.get(name);
+        if (!value || lastUse.get(name) !== i || name === inputName || name === output) continue;
+        value.dispose();
+        values.delete(name);
+      }
+    });
     return values.get(output)!;
   };
 }

@@ -36,6 +36,11 @@ describe('fusedPredictor', () => {
       tf.dispose([x, expected, got]);
     }
     const x = tf.randomUniform([1, 128, 130, 3], -1, 1, 'float32', 9);
+    // Intermediates are freed as it goes: a call leaves only its output, and keeps fewer bytes alive at the peak.
+    const before = tf.memory().numTensors;
+    const out = forward(x);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    out.dispose();
     const plain = await kernelsOf(() => model.predict(x) as tf.Tensor);
     const fused = await kernelsOf(() => forward(x));
     expect([...plain].filter((k) => ['PadV2', 'Relu', 'ClipByValue'].includes(k)).sort()).toEqual(['ClipByValue', 'PadV2', 'Relu']);
