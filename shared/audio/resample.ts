@@ -17,6 +17,7 @@
  */
 import { RESAMPLE, type ResampleConfig } from '../config.js';
 import { invalidArgument } from '../errors.js';
+import { polyphaseKernel } from './wasm/polyphase.ts';
 
 /** One precomputed polyphase filter for a (from, to) rate pair. */
 interface PolyphaseFilter {
@@ -126,7 +127,14 @@ function checkRate(name: string, rate: number): void {
  * Resample `x` from `fromRate` to `toRate` (integer Hz). Returns a new array of length ceil(x.length * to / from);
  * returns a copy when the rates are equal.
  */
-export function resample(x: Float32Array, fromRate: number, toRate: number, cfg: ResampleConfig = RESAMPLE): Float32Array {
+export function resample(
+  x: Float32Array,
+  fromRate: number,
+  toRate: number,
+  cfg: ResampleConfig = RESAMPLE,
+  /** 'js' keeps the exact polyphase loop in plain JS instead of the WebAssembly SIMD kernel (same output: tests). */
+  loop: 'auto' | 'js' = 'auto',
+): Float32Array {
   checkRate('fromRate', fromRate);
   checkRate('toRate', toRate);
   if (fromRate === toRate) return x.slice();
@@ -145,7 +153,8 @@ export function resample(x: Float32Array, fromRate: number, toRate: number, cfg:
   // float32 -> float64 conversions, and memory stays small for long inputs.
   const block = 4096;
   const span = Math.ceil(((block - 1) * down) / up) + taps + 1;
-  const scratch = new Float64Array(span);
+  const simd = !halfBand && !interpolated && loop === 'auto' ? polyphaseKernel()?.prepare(table, span, block) : undefined;
+  const scratch = simd?.scratch ?? new Float64Array(span);
   for (let j0 = 0; j0 < outLength; j0 += block) {
     const j1 = Math.min(outLength, j0 + block);
     const base0 = Math.floor((j0 * down) / up);
@@ -157,7 +166,10 @@ export function resample(x: Float32Array, fromRate: number, toRate: number, cfg:
     scratch.fill(0, 0, count);
     if (hi > lo) scratch.set(x.subarray(first + lo, first + hi), lo);
     if (halfBand) halfBandBlock(scratch, y, j0, j1, halfBand, table[half - 1], half);
-    else if (!interpolated) polyphaseBlock(scratch, y, j0, j1, table, taps, up, down, base0);
+    else if (simd) {
+      simd.run(j1 - j0, taps, up, down, (j0 * down) % up);
+      y.set(simd.out.subarray(0, j1 - j0), j0);
+    } else if (!interpolated) polyphaseBlock(scratch, y, j0, j1, table, taps, up, down, base0);
     else interpolatedBlock(scratch, y, j0, j1, table, taps, phases, up, down, base0);
   }
   return y;

@@ -13,6 +13,7 @@ import {
   toMono,
   windowGeometry,
 } from '../../shared/audio/index.js';
+import { polyphaseKernel } from '../../shared/audio/wasm/polyphase.ts';
 import { tone, toneAmplitude } from '../helpers/tones.ts';
 
 describe('toMono', () => {
@@ -134,6 +135,35 @@ describe('resample', () => {
     let err = 0;
     for (let i = 200; i < 21850; i++) err = Math.max(err, Math.abs(y[i] - ideal[i]));
     expect(err).toBeLessThan(1e-4);
+  });
+
+  it('gives the same samples, to the bit, from the WebAssembly SIMD kernel as from the plain-JS loop', () => {
+    expect(polyphaseKernel()).not.toBeNull(); // Node 20 has WebAssembly SIMD: the fast path is what runs here
+    const pairs: [number, number, number][] = [
+      [16000, 22050, 48000], // 441 phases, several 4096-output blocks
+      [48000, 22050, 150000],
+      [8000, 22050, 8001],
+      [22050, 16000, 70000],
+      [24000, 22050, 5],
+      [19, 20, 20000], // a speed change (training/augment.ts)
+    ];
+    for (const [from, to, n] of pairs) {
+      const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.013) + 0.3 * Math.sin(i * 0.31 + 1) + ((i % 7) - 3) * 1e-3);
+      const simd = resample(x, from, to);
+      const js = resample(x, from, to, undefined, 'js');
+      expect(simd.length).toBe(js.length);
+      let differing = 0;
+      for (let i = 0; i < js.length; i++) if (!Object.is(simd[i], js[i])) differing++;
+      expect(differing, `${from} -> ${to}`).toBe(0);
+    }
+  });
+
+  it('runs the committed kernel bytes: what shared/audio/wasm/polyphase.wat assembles to (npm run build:wasm)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { assembleWat, wasmModuleTs } = await import('../../infra/scripts/wasm-assemble.ts');
+    const dir = new URL('../../shared/audio/wasm/', import.meta.url);
+    const bytes = await assembleWat('polyphase.wat', readFileSync(new URL('polyphase.wat', dir), 'utf8'));
+    expect(readFileSync(new URL('polyphase-wasm.ts', dir), 'utf8')).toBe(wasmModuleTs('polyphase.wat', bytes));
   });
 
   it('rejects non-integer or non-positive rates', () => {
