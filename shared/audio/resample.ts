@@ -153,7 +153,7 @@ export function resample(
   // float32 -> float64 conversions, and memory stays small for long inputs.
   const block = 4096;
   const span = Math.ceil(((block - 1) * down) / up) + taps + 1;
-  const simd = !halfBand && !interpolated && loop === 'auto' ? polyphaseKernel()?.prepare(table, span, block) : undefined;
+  const simd = (halfBand || !interpolated) && loop === 'auto' ? polyphaseKernel()?.prepare(halfBand ?? table, span, block) : undefined;
   const scratch = simd?.scratch ?? new Float64Array(span);
   for (let j0 = 0; j0 < outLength; j0 += block) {
     const j1 = Math.min(outLength, j0 + block);
@@ -165,11 +165,12 @@ export function resample(
     const hi = Math.min(count, x.length - first);
     scratch.fill(0, 0, count);
     if (hi > lo) scratch.set(x.subarray(first + lo, first + hi), lo);
-    if (halfBand) halfBandBlock(scratch, y, j0, j1, halfBand, table[half - 1], half);
-    else if (simd) {
-      simd.run(j1 - j0, taps, up, down, (j0 * down) % up);
+    if (simd) {
+      if (halfBand) simd.halfBand(j1 - j0, table[half - 1], half);
+      else simd.polyphase(j1 - j0, taps, up, down, (j0 * down) % up);
       y.set(simd.out.subarray(0, j1 - j0), j0);
-    } else if (!interpolated) polyphaseBlock(scratch, y, j0, j1, table, taps, up, down, base0);
+    } else if (halfBand) halfBandBlock(scratch, y, j0, j1, halfBand, table[half - 1], half);
+    else if (!interpolated) polyphaseBlock(scratch, y, j0, j1, table, taps, up, down, base0);
     else interpolatedBlock(scratch, y, j0, j1, table, taps, phases, up, down, base0);
   }
   return y;

@@ -137,20 +137,23 @@ describe('resample', () => {
     expect(err).toBeLessThan(1e-4);
   });
 
-  it('gives the same samples, to the bit, from the WebAssembly SIMD kernel as from the plain-JS loop', () => {
+  it('gives the same samples, to the bit, from the WebAssembly SIMD kernels as from the plain-JS loops', () => {
     expect(polyphaseKernel()).not.toBeNull(); // Node 20 has WebAssembly SIMD: the fast path is what runs here
-    const pairs: [number, number, number][] = [
+    const longHalfBand = { passbandEdge: 0.9, stopbandEdge: 1.1, attenuationDb: 100 }; // an odd number of folded taps
+    const pairs: [number, number, number, typeof longHalfBand?][] = [
       [16000, 22050, 48000], // 441 phases, several 4096-output blocks
+      [44100, 22050, 132300], // half-band 2:1
+      [44100, 22050, 30001, longHalfBand],
       [48000, 22050, 150000],
       [8000, 22050, 8001],
       [22050, 16000, 70000],
       [24000, 22050, 5],
       [19, 20, 20000], // a speed change (training/augment.ts)
     ];
-    for (const [from, to, n] of pairs) {
+    for (const [from, to, n, cfg] of pairs) {
       const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.013) + 0.3 * Math.sin(i * 0.31 + 1) + ((i % 7) - 3) * 1e-3);
-      const simd = resample(x, from, to);
-      const js = resample(x, from, to, undefined, 'js');
+      const simd = resample(x, from, to, cfg);
+      const js = resample(x, from, to, cfg, 'js');
       expect(simd.length).toBe(js.length);
       let differing = 0;
       for (let i = 0; i < js.length; i++) if (!Object.is(simd[i], js[i])) differing++;

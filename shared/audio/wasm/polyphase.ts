@@ -1,14 +1,16 @@
 /**
- * The exact polyphase loop of resample.ts as a WebAssembly SIMD kernel (polyphase.wat): the same sums to the bit,
- * ~3x faster than V8's scalar loop (README, Figures). Synchronous and tiny (289 bytes), so it instantiates inline in
- * Node, Lambda and browsers alike; where WebAssembly SIMD is missing, resample.ts keeps its JS loop.
- * One instance per thread (JS runs one call at a time on it); its memory holds [table | scratch | output].
+ * The exact polyphase and half-band loops of resample.ts as WebAssembly SIMD kernels (polyphase.wat): the same sums
+ * to the bit, several times faster than V8's scalar loops (README, Audio pipeline). Synchronous and tiny (561 bytes),
+ * so it instantiates inline in Node, Lambda and browsers alike; where WebAssembly SIMD is missing, resample.ts keeps
+ * its JS loops. One instance per thread (JS runs one call at a time on it); its memory holds
+ * [coefficients | scratch | output].
  */
 import { WASM_BASE64 } from './polyphase-wasm.ts';
 
 interface Exports {
   memory: WebAssembly.Memory;
   polyphase(scratch: number, out: number, table: number, n: number, taps: number, up: number, stepInt: number, stepFrac: number, base: number, phase: number): void;
+  halfband(scratch: number, out: number, odd: number, count: number, centre: number, n: number, half: number): void;
 }
 
 export interface PolyphaseBuffers {
@@ -16,13 +18,15 @@ export interface PolyphaseBuffers {
   scratch: Float64Array;
   /** Float32 outputs of the last run, from index 0. */
   out: Float32Array;
-  /** Outputs j0 + [0, n) of a block whose scratch starts at the block's first input (phase = (j0 * down) mod up). */
-  run(n: number, taps: number, up: number, down: number, phase: number): void;
+  /** Exact polyphase (coefficients = the table): outputs j0 + [0, n) of a block, phase = (j0 * down) mod up. */
+  polyphase(n: number, taps: number, up: number, down: number, phase: number): void;
+  /** Half-band 2:1 (coefficients = the odd taps): n outputs of a block, as resample.ts's halfBandBlock. */
+  halfBand(n: number, centre: number, half: number): void;
 }
 
 export interface PolyphaseKernel {
-  /** Buffers for a filter table and block sizes; valid until the next call. Copies the table only when it changed. */
-  prepare(table: Float64Array, scratchLength: number, outLength: number): PolyphaseBuffers;
+  /** Buffers for a filter's coefficients and block sizes; valid until the next call. Copies them only when changed. */
+  prepare(coefficients: Float64Array, scratchLength: number, outLength: number): PolyphaseBuffers;
 }
 
 const align = (bytes: number) => Math.ceil(bytes / 16) * 16;
@@ -34,23 +38,24 @@ function instantiate(): PolyphaseKernel | null {
   const wasm = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as Exports;
   let loaded: Float64Array | null = null;
   return {
-    prepare(table, scratchLength, outLength) {
-      const scratchAt = align(table.byteLength);
+    prepare(coefficients, scratchLength, outLength) {
+      const scratchAt = align(coefficients.byteLength);
       const outAt = scratchAt + align(scratchLength * 8);
       const needed = outAt + outLength * 4;
       const have = wasm.memory.buffer.byteLength;
       if (needed > have) wasm.memory.grow(Math.ceil((needed - have) / 65536));
       const buffer = wasm.memory.buffer;
-      if (loaded !== table) {
-        new Float64Array(buffer, 0, table.length).set(table);
-        loaded = table;
+      if (loaded !== coefficients) {
+        new Float64Array(buffer, 0, coefficients.length).set(coefficients);
+        loaded = coefficients;
       }
       const scratch = new Float64Array(buffer, scratchAt, scratchLength);
       const out = new Float32Array(buffer, outAt, outLength);
       return {
         scratch,
         out,
-        run: (n, taps, up, down, phase) => wasm.polyphase(scratchAt, outAt, 0, n, taps, up, Math.floor(down / up), down % up, 0, phase),
+        polyphase: (n, taps, up, down, phase) => wasm.polyphase(scratchAt, outAt, 0, n, taps, up, Math.floor(down / up), down % up, 0, phase),
+        halfBand: (n, centre, half) => wasm.halfband(scratchAt, outAt, 0, coefficients.length, centre, n, half),
       };
     },
   };

@@ -1,7 +1,7 @@
-;; The exact polyphase inner loop of shared/audio/resample.ts, with two f64x2 lanes in place of its four scalar
-;; accumulators. Lane k of the pair (acc0, acc1) / (acc2, acc3) takes exactly the multiplies and adds that scalar
-;; accumulator k takes, in the same order, and the sum is formed as (acc0 + acc1) + (acc2 + acc3): the output is
-;; the JS loop's to the bit. Rebuilt into polyphase-wasm.ts by `npm run build:wasm`.
+;; The inner loops of shared/audio/resample.ts (exact polyphase; half-band 2:1) with f64x2 lanes in place of its
+;; scalar accumulators. Each lane takes exactly the multiplies and adds that its scalar accumulator takes, in the
+;; same order, and the lanes are summed as the JS sums its accumulators: the output is the JS loop's to the bit.
+;; Rebuilt into polyphase-wasm.ts by `npm run build:wasm`.
 (module
   (memory (export "memory") 1)
   ;; out[j] (f32) for j in [0, n): row `phase` of the table (f64, `taps` per row) times scratch (f64) from `base`;
@@ -36,5 +36,43 @@
           (then
             (local.set $phase (i32.sub (local.get $phase) (local.get $up)))
             (local.set $base (i32.add (local.get $base) (i32.const 1)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $outputs))))
+  ;; Half-band 2:1: out[j] (f32) for j in [0, n) = centre * s[c] + sum_i odd[i] * (s[c-1-2i] + s[c+1+2i]), c = 2j + half - 1,
+  ;; with the even and odd i in two lanes, as halfBandBlock's acc0 and acc1; `count` odd taps (pairs = count & ~1).
+  (func (export "halfband")
+    (param $scratch i32) (param $out i32) (param $odd i32) (param $count i32) (param $centre f64) (param $n i32) (param $half i32)
+    (local $j i32) (local $c i32) (local $l i32) (local $r i32) (local $o i32) (local $end i32) (local $acc v128) (local $tail f64)
+    (local.set $end (i32.add (local.get $odd) (i32.shl (i32.and (local.get $count) (i32.const -2)) (i32.const 3))))
+    (block $done
+      (loop $outputs
+        (br_if $done (i32.ge_u (local.get $j) (local.get $n)))
+        ;; byte address of s[c]
+        (local.set $c (i32.add (local.get $scratch) (i32.shl (i32.add (i32.shl (local.get $j) (i32.const 1)) (i32.sub (local.get $half) (i32.const 1))) (i32.const 3))))
+        (local.set $acc (f64x2.replace_lane 0 (f64x2.splat (f64.const 0)) (f64.mul (local.get $centre) (f64.load (local.get $c)))))
+        (local.set $l (i32.sub (local.get $c) (i32.const 8)))
+        (local.set $r (i32.add (local.get $c) (i32.const 8)))
+        (local.set $o (local.get $odd))
+        (block $pairs_done
+          (loop $pairs
+            (br_if $pairs_done (i32.ge_u (local.get $o) (local.get $end)))
+            ;; lanes (odd[i], odd[i+1]) * ((s[l], s[l-2]) + (s[r], s[r+2]))
+            (local.set $acc (f64x2.add (local.get $acc)
+              (f64x2.mul (v128.load (local.get $o))
+                (f64x2.add
+                  (v128.load64_lane 1 (i32.sub (local.get $l) (i32.const 16)) (v128.load64_zero (local.get $l)))
+                  (v128.load64_lane 1 (i32.add (local.get $r) (i32.const 16)) (v128.load64_zero (local.get $r)))))))
+            (local.set $l (i32.sub (local.get $l) (i32.const 32)))
+            (local.set $r (i32.add (local.get $r) (i32.const 32)))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (br $pairs)))
+        (local.set $tail (f64x2.extract_lane 0 (local.get $acc)))
+        (if (i32.and (local.get $count) (i32.const 1))
+          (then
+            (local.set $tail (f64.add (local.get $tail)
+              (f64.mul (f64.load (local.get $end)) (f64.add (f64.load (local.get $l)) (f64.load (local.get $r))))))))
+        (f32.store
+          (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2)))
+          (f32.demote_f64 (f64.add (local.get $tail) (f64x2.extract_lane 1 (local.get $acc)))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $outputs)))))
