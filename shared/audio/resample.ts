@@ -132,7 +132,7 @@ export function resample(
   fromRate: number,
   toRate: number,
   cfg: ResampleConfig = RESAMPLE,
-  /** 'js' keeps the exact polyphase loop in plain JS instead of the WebAssembly SIMD kernel (same output: tests). */
+  /** 'js' runs the inner loops in plain JS instead of the WebAssembly SIMD kernels (the same output: tests compare). */
   loop: 'auto' | 'js' = 'auto',
 ): Float32Array {
   checkRate('fromRate', fromRate);
