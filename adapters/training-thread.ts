@@ -4,11 +4,11 @@
  */
 import { workerData } from 'node:worker_threads';
 import { selectBackend } from '../shared/model/backend.ts';
-import { modelFromFiles } from '../shared/model/files.ts';
+import { modelFromFiles, modelToFiles } from '../shared/model/files.ts';
 import { extractFeatures, serialQueue, type FeatureSpec } from '../shared/training/compute.ts';
 import { trainHead } from '../shared/training/head.ts';
 import { serveRequests } from './threads.ts';
-import { headFromData, headToData, type TrainedHeadData, type TrainingThreadRequest } from './training-threads.ts';
+import type { TrainedHeadData, TrainingThreadRequest } from './training-threads.ts';
 
 const { backend } = workerData as { backend: string };
 await selectBackend({ requested: backend === 'tensorflow' ? 'node' : backend, log: () => {} });
@@ -32,14 +32,14 @@ serveRequests(async (body, emit) => {
       return { result: null };
     case 'train-head': {
       const run = await serial(async () => {
-        const initialHead = m.initialHead && headFromData(m.initialHead);
+        const initialHead = m.initialHead && (await modelFromFiles(m.initialHead));
         try {
           return await trainHead({ ...m.job, initialHead, onEpoch: emit });
         } finally {
           initialHead?.dispose();
         }
       });
-      const result: TrainedHeadData = { head: headToData(run.head), history: run.history, bestEpoch: run.bestEpoch };
+      const result: TrainedHeadData = { head: await modelToFiles(run.head), history: run.history, bestEpoch: run.bestEpoch };
       run.head.dispose();
       return { result };
     }

@@ -7,40 +7,20 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { SentinelError } from '../shared/errors.ts';
-import { buildHead, headConfigOf, headInputDim } from '../shared/model/classifier.ts';
-import { modelToFiles, type ModelFiles } from '../shared/model/files.ts';
+import { modelFromFiles, modelToFiles, type ModelFiles } from '../shared/model/files.ts';
 import { inProcessCompute, type FeatureExtractor, type FeatureSpec, type TrainingCompute } from '../shared/training/compute.ts';
-import type { HeadConfig } from '../shared/model/types.ts';
 import type { EpochLog, HeadTrainingOptions, HeadTrainingResult } from '../shared/training/head.ts';
 import { RequestThread } from './threads.ts';
-
-/** A head as plain data: what crosses between threads (a LayersModel cannot). */
-export interface HeadData {
-  dim: number;
-  config: HeadConfig;
-  weights: { shape: number[]; values: Float32Array }[];
-}
-
-export function headToData(head: tf.LayersModel): HeadData {
-  return { dim: headInputDim(head), config: headConfigOf(head), weights: head.getWeights().map((w) => ({ shape: w.shape, values: w.dataSync() as Float32Array })) };
-}
-
-export function headFromData(data: HeadData): tf.LayersModel {
-  const head = buildHead({ embeddingDim: data.dim, head: data.config });
-  const values = data.weights.map((w) => tf.tensor(w.values, w.shape));
-  head.setWeights(values);
-  tf.dispose(values);
-  return head;
-}
 
 /** What the pool asks a thread (adapters/training-thread.ts). */
 export type TrainingThreadRequest =
   | { type: 'extractor'; key: number; files: ModelFiles; spec: Omit<FeatureSpec, 'model'> }
   | { type: 'extract'; key: number; mels: readonly Float32Array[] }
   | { type: 'drop-extractor'; key: number }
-  | { type: 'train-head'; job: Omit<HeadTrainingOptions, 'initialHead' | 'onEpoch'>; initialHead?: HeadData };
+  | { type: 'train-head'; job: Omit<HeadTrainingOptions, 'initialHead' | 'onEpoch'>; initialHead?: ModelFiles };
 
-export type TrainedHeadData = { head: HeadData; history: EpochLog[]; bestEpoch: number };
+/** A trained head crosses back as model files (a LayersModel cannot cross threads). */
+export type TrainedHeadData = { head: ModelFiles; history: EpochLog[]; bestEpoch: number };
 
 export class TrainingThreads implements TrainingCompute {
   readonly parallelism: number;
@@ -78,11 +58,11 @@ export class TrainingThreads implements TrainingCompute {
         const i = next++;
         const { initialHead, onEpoch, ...job } = jobs[i];
         const out = await thread.request<TrainedHeadData>(
-          { type: 'train-head', job, ...(initialHead ? { initialHead: headToData(initialHead) } : {}) } satisfies TrainingThreadRequest,
+          { type: 'train-head', job, ...(initialHead ? { initialHead: await modelToFiles(initialHead) } : {}) } satisfies TrainingThreadRequest,
           [],
           onEpoch && ((log) => onEpoch(log as EpochLog)),
         );
-        results[i] = { head: headFromData(out.head), history: out.history, bestEpoch: out.bestEpoch };
+        results[i] = { head: await modelFromFiles(out.head), history: out.history, bestEpoch: out.bestEpoch };
       }
     };
     await Promise.all(this.#threads.map(drain));
