@@ -173,6 +173,12 @@ describe('EfficientAT weight loading', () => {
     expect(error).toMatchObject({ code: 'MODEL_WEIGHTS_MISMATCH', details: { missing: [dropped], unused: [] } });
     const extra = { ...index, tensors: [...index.tensors, { ...index.tensors[0], name: 'features.17.0.weight' }] };
     expect(() => loadEfficientAtWeights(bin, extra)).toThrow(/1 unused \(features\.17\.0\.weight\)/);
+    // A linear weight stored [in, out] instead of PyTorch's [out, in] does not fit its dense kernel.
+    const transposed = {
+      ...index,
+      tensors: index.tensors.map((t) => (t.name === 'classifier.2.weight' ? { ...t, shape: [...t.shape].reverse() } : t)),
+    };
+    expect(() => loadEfficientAtWeights(bin, transposed)).toThrow(expect.objectContaining({ code: 'MODEL_WEIGHTS_MISMATCH', details: expect.objectContaining({ tensor: 'classifier.2.weight' }) }));
   });
 
   it('rejects an index without a tensor list, and swapped backbone / head files', async () => {

@@ -218,7 +218,7 @@ function parseIndex(index: unknown, byteLength: number): Map<string, IndexEntry>
   return entries;
 }
 
-/** PyTorch layout -> tfjs layout, as [shape, element order]: conv [o,i,h,w] -> [h,w,i,o], depthwise [c,1,h,w] -> [h,w,c,1], dense [o,i] -> [i,o]. */
+/** PyTorch layout -> tfjs layout: conv [o,i,h,w] -> [h,w,i,o], depthwise [c,1,h,w] -> [h,w,c,1], dense [o,i] -> [i,o]. */
 function toTfjs(values: Float32Array, shape: number[], layout: Layout): tf.Tensor {
   const t = tf.tensor(values, shape);
   if (layout === 'conv') return t.transpose([2, 3, 1, 0]);
@@ -244,8 +244,8 @@ export function loadEfficientAtWeights(bin: Uint8Array, index: unknown): { backb
   const missing = plan.filter((s) => !entries.has(s.torch)).map((s) => s.torch);
   const used = new Set(plan.map((s) => s.torch));
   const unused = [...entries.keys()].filter((n) => !used.has(n) && !n.endsWith('.num_batches_tracked'));
+  const dispose = () => [backbone.model, head.model].forEach((m) => m.dispose());
   if (missing.length > 0 || unused.length > 0) {
-    const dispose = () => [backbone.model, head.model].forEach((m) => m.dispose());
     dispose();
     throw new SentinelError(
       'MODEL_WEIGHTS_MISMATCH',
@@ -254,24 +254,32 @@ export function loadEfficientAtWeights(bin: Uint8Array, index: unknown): { backb
     );
   }
   const view = new DataView(bin.buffer, bin.byteOffset, bin.byteLength);
-  tf.tidy(() => {
-    for (const s of plan) {
-      const entry = entries.get(s.torch)!;
-      const values = new Float32Array(entry.length);
-      for (let i = 0; i < entry.length; i++) values[i] = view.getFloat32(entry.offset + 4 * i, true);
-      const value = toTfjs(values, entry.shape, s.layout);
-      const target = s.model.getLayer(s.layer).weights[s.index];
-      if (!tf.util.arraysEqual(value.shape, target.shape as number[])) {
-        throw new SentinelError(
-          'MODEL_WEIGHTS_MISMATCH',
-          `${s.torch} [${entry.shape}] does not fit ${target.name} [${target.shape}].`,
-          { tensor: s.torch, shape: entry.shape, weight: target.name, weightShape: target.shape },
-        );
-      }
-      target.write(value);
-    }
-  });
+  try {
+    tf.tidy(() => writeAll(plan, entries, view));
+  } catch (error) {
+    dispose();
+    throw error;
+  }
   return { backbone: backbone.model, audioSetHead: head.model };
+}
+
+/** Writes each planned weight from the checkpoint, checking its shape. */
+function writeAll(plan: Array<WeightSource & { model: tf.LayersModel }>, entries: Map<string, IndexEntry>, view: DataView): void {
+  for (const s of plan) {
+    const entry = entries.get(s.torch)!;
+    const values = new Float32Array(entry.length);
+    for (let i = 0; i < entry.length; i++) values[i] = view.getFloat32(entry.offset + 4 * i, true);
+    const value = toTfjs(values, entry.shape, s.layout);
+    const target = s.model.getLayer(s.layer).weights[s.index];
+    if (!tf.util.arraysEqual(value.shape, target.shape as number[])) {
+      throw new SentinelError(
+        'MODEL_WEIGHTS_MISMATCH',
+        `${s.torch} [${entry.shape}] does not fit ${target.name} [${target.shape}].`,
+        { tensor: s.torch, shape: entry.shape, weight: target.name, weightShape: target.shape },
+      );
+    }
+    target.write(value);
+  }
 }
 
 /** Loads the project's tfjs copy (models/backbones/efficientat-mn04: backbone/ and audioset-head/ file maps). */
