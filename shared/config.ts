@@ -58,6 +58,46 @@ export const MEL: Readonly<MelConfig> = Object.freeze({
   topDb: 80,
 });
 
+/** Kaldi log-mel front end of EfficientAT's AudioSet models (upstream AugmentMelSTFT in eval mode). */
+export interface KaldiMelConfig {
+  /** Rate the AudioSet models were trained at; input must already be at this rate. */
+  sampleRate: number;
+  /** FFT size; upstream n_fft=1024 (32 ms at 32 kHz). */
+  nFft: number;
+  /** Hann window length, zero-padded to nFft (centred); upstream win_length=800 (25 ms). */
+  winLength: number;
+  /** Hop between STFT frames; upstream hopsize=320 (10 ms, 100 frames per second). */
+  hopLength: number;
+  /** Number of Kaldi mel bands; upstream n_mels=128. */
+  nMels: number;
+  /** Lowest mel edge in Hz; upstream fmin=0 (eval mode: no fmin jitter). */
+  fMin: number;
+  /** Highest mel edge in Hz; the mn04_as checkpoint was trained with fmax=15000. */
+  fMax: number;
+  /** Pre-emphasis y[n] = x[n] - c x[n-1]; upstream's conv1d kernel [-0.97, 1]. */
+  preemphasis: number;
+  /** Added before the natural log so silence stays finite; upstream 1e-5. */
+  logOffset: number;
+  /** Upstream's "fast normalization" (x + shift) / scale: added to the log-mel. */
+  shift: number;
+  /** ...then divided by this; the models expect exactly these inputs. */
+  scale: number;
+}
+
+export const KALDI_MEL: Readonly<KaldiMelConfig> = Object.freeze({
+  sampleRate: 32000,
+  nFft: 1024,
+  winLength: 800,
+  hopLength: 320,
+  nMels: 128,
+  fMin: 0,
+  fMax: 15000,
+  preemphasis: 0.97,
+  logOffset: 1e-5,
+  shift: 4.5,
+  scale: 5,
+});
+
 /** Samples in one analysis window at the model's rate (66150 for 3 s at 22050 Hz). */
 export const WINDOW_SAMPLES = Math.round(AUDIO.sampleRate * AUDIO.windowSeconds);
 /** STFT frames of one window with center=True: 1 + floor(66150 / 512) = 130. */

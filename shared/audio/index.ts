@@ -15,6 +15,13 @@ export {
   type MelFilterbank,
 } from './mel.js';
 export {
+  KaldiMelSpectrogram,
+  kaldiMelBanks,
+  kaldiHzToMel,
+  kaldiMelToHz,
+  symmetricHannWindow,
+} from './frontends/kaldi.js';
+export {
   analyse,
   analyseSamples,
   fixedClip,
