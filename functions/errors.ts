@@ -14,6 +14,10 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   corrupt: 400,
   too_long: 413,
   too_short: 400,
+  too_many_channels: 400,
+  unsupported_sample_rate: 400,
+  too_large: 413,
+  invalid_samples: 400,
   // adapters/intake (IntakeError)
   invalid_zip: 400,
   zip_unsafe_path: 400,

@@ -98,6 +98,26 @@ export const KALDI_MEL: Readonly<KaldiMelConfig> = Object.freeze({
   scale: 5,
 });
 
+/**
+ * What one input may decode to (shared/audio/limits.ts), checked from the header before decoding where the container
+ * says, and on the decoder's output otherwise: bounds one request's memory and CPU whatever its bytes claim.
+ */
+export const DECODE = Object.freeze({
+  /** Most channels: 7.1 surround. Recorders write 1-2; memory grows with channels, so 65,535 is a bomb, not audio. */
+  maxChannels: 8,
+  /** Lowest sample rate, Hz: below it not even a voice's fundamental survives, and a 1 Hz header turns bytes into hours. */
+  minSampleRate: 1_000,
+  /** Highest sample rate, Hz: 384 kHz, the top rate of studio converters (DXD). */
+  maxSampleRate: 384_000,
+  /**
+   * Most samples (all channels) one input may decode to: 64 Mi float32 = 256 MiB, what a 64 MiB body
+   * (API.maxAudioBytes) of 8-bit PCM holds; 10 min of 48 kHz stereo (57.6 M) fits. Decoding and analysing an input
+   * at this budget took at most 15 s of one core and 0.65 GB peak RSS, input included (10 min of 48 kHz stereo: 4 s;
+   * the worst, 8-bit mono at 111,848 Hz, a ratio the resampler interpolates: 15 s).
+   */
+  maxDecodedSamples: 64 * 1024 ** 2,
+});
+
 /** Samples in one analysis window at the model's rate (66150 for 3 s at 22050 Hz). */
 export const WINDOW_SAMPLES = Math.round(AUDIO.sampleRate * AUDIO.windowSeconds);
 /** STFT frames of one window with center=True: 1 + floor(66150 / 512) = 130. */

@@ -8,6 +8,7 @@
 import { AUDIO, MEL, WINDOW_SAMPLES } from '../config.js';
 import { invalidArgument } from '../errors.js';
 import { decodeAudio, type DecodeOptions } from './decode.js';
+import { checkFiniteWindows } from './limits.js';
 import { MelSpectrogram } from './mel.js';
 import { resample } from './resample.js';
 import { fixLength, toMono, windowGeometry, windowStarts } from './signal.js';
@@ -89,5 +90,7 @@ export function analyseSamples(mono: Float32Array, sampleRate: number, options: 
 /** Decode an audio file and compute the log-mel spectrogram of every analysis window. Throws AudioError. */
 export async function analyse(bytes: Uint8Array | ArrayBuffer, options: AnalyseOptions = {}): Promise<Analysis> {
   const audio = await decodeAudio(bytes, options);
-  return analyseSamples(toMono(audio.channels), audio.sampleRate, options);
+  const analysis = analyseSamples(toMono(audio.channels), audio.sampleRate, options);
+  checkFiniteWindows(analysis.windows); // refused here, alone, rather than failing the model batch it would join
+  return analysis;
 }

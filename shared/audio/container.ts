@@ -3,12 +3,21 @@
  * some truncated or damaged files. Each check walks the container's own framing (no decoding) and reports what the
  * file declares, so decodeAudio can tell "short recording" from "cut-off upload".
  */
-import { readWavHeader, type WavHeader } from './wav.js';
+import { adtsFrame, ebmlVint, flacMaxFrames, mp4Info, oggInfo, webmInfo, type StreamInfo } from './frames.js';
+import { readWavHeader, wavFrames, wavLayoutProblem, type WavHeader } from './wav.js';
 
-export type ContainerFormat = 'wav' | 'mp3' | 'flac' | 'ogg' | 'mp4' | 'webm';
+export type ContainerFormat = 'wav' | 'mp3' | 'flac' | 'ogg' | 'mp4' | 'webm' | 'aac';
 
 /** How formats are named in messages. */
-export const FORMAT_LABEL: Readonly<Record<ContainerFormat, string>> = { wav: 'WAV', mp3: 'MP3', flac: 'FLAC', ogg: 'Ogg', mp4: 'MP4/M4A', webm: 'WebM' };
+export const FORMAT_LABEL: Readonly<Record<ContainerFormat, string>> = {
+  wav: 'WAV',
+  mp3: 'MP3',
+  flac: 'FLAC',
+  ogg: 'Ogg',
+  mp4: 'MP4/M4A',
+  webm: 'WebM',
+  aac: 'AAC (ADTS)',
+};
 
 export interface ContainerReport {
   format: ContainerFormat;
@@ -19,6 +28,12 @@ export interface ContainerReport {
   declaredFrames: number | null;
   /** Sample rate the header declares, when known before decoding. */
   sampleRate: number | null;
+  /** Channels the header declares (the most of any stream), when known before decoding. */
+  channels: number | null;
+  /** Samples per channel the file holds, near enough to refuse a too-long input before decoding (frames.ts). */
+  approxFrames: number | null;
+  /** Most samples per channel the decoder can produce, from every frame or packet (frames.ts); the decode budget. */
+  maxFrames: number | null;
   /** WAV only: the parsed header (used to match librosa's integer-PCM scaling). */
   wav?: WavHeader;
 }
@@ -34,8 +49,9 @@ export function sniffContainer(b: Uint8Array): ContainerFormat | null {
   if (b.length >= 4 && fourcc(b, 0) === 'OggS') return 'ogg';
   if (b.length >= 8 && fourcc(b, 4) === 'ftyp') return 'mp4';
   if (b.length >= 4 && b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3) return 'webm';
-  if (b.length >= 3 && fourcc(b, 0).startsWith('ID3')) return 'mp3';
+  if (b.length >= 3 && fourcc(b, 0).startsWith('ID3')) return adtsFrame(b, tagsLength(b)) ? 'aac' : 'mp3';
   if (b.length >= 4 && mp3Frame(b, 0) !== null) return 'mp3';
+  if (adtsFrame(b, 0)) return 'aac';
   return null;
 }
 
@@ -53,13 +69,21 @@ export function inspectContainer(b: Uint8Array): ContainerReport | null {
       return inspectWebm(b);
     case 'mp3':
       return inspectMp3(b);
+    case 'aac':
+      return inspectAdts(b);
     default:
       return null;
   }
 }
 
 function report(format: ContainerFormat, problem: string | null, extra: Partial<ContainerReport> = {}): ContainerReport {
-  return { format, problem, declaredFrames: null, sampleRate: null, ...extra };
+  return { format, problem, declaredFrames: null, sampleRate: null, channels: null, approxFrames: null, maxFrames: null, ...extra };
+}
+
+/** A report with what frames.ts read (its nulls do not overwrite what the caller knows). */
+function withInfo(format: ContainerFormat, info: StreamInfo, extra: Partial<ContainerReport> = {}): ContainerReport {
+  const known = Object.fromEntries(Object.entries(info).filter(([, v]) => v !== null));
+  return report(format, null, { ...extra, ...known });
 }
 
 // ---------------------------------------------------------------------------------------------------------------- WAV
@@ -67,9 +91,12 @@ function report(format: ContainerFormat, problem: string | null, extra: Partial<
 function inspectWav(b: Uint8Array): ContainerReport {
   const h = readWavHeader(b);
   if (!h) return report('wav', 'the header is incomplete (no fmt or data chunk)');
-  const extra = { sampleRate: h.sampleRate, wav: h };
-  if (h.blockAlign === 0 || h.channels === 0) return report('wav', 'the header declares zero channels or a zero block size', extra);
-  const declaredFrames = h.declaredDataBytes === null ? null : Math.floor(h.declaredDataBytes / h.blockAlign);
+  const layout = h.blockAlign === 0 || h.channels === 0 ? 'the header declares zero channels or a zero block size' : wavLayoutProblem(h);
+  if (layout) return report('wav', layout, { sampleRate: h.sampleRate, channels: h.channels, wav: h });
+  // A "read to the end" size declares nothing: the bytes present are what the codec decodes.
+  const declaredFrames = h.declaredDataBytes === null ? null : wavFrames(h, h.declaredDataBytes);
+  const frames = declaredFrames ?? wavFrames(h, h.availableDataBytes);
+  const extra = { sampleRate: h.sampleRate, channels: h.channels, approxFrames: frames, maxFrames: frames, wav: h };
   if (h.declaredDataBytes !== null && h.availableDataBytes < h.declaredDataBytes) {
     return report(
       'wav',
@@ -86,6 +113,7 @@ function inspectFlac(b: Uint8Array): ContainerReport {
   let pos = 4;
   let declaredFrames: number | null = null;
   let sampleRate: number | null = null;
+  let channels: number | null = null;
   for (;;) {
     if (pos + 4 > b.length) return report('flac', 'the metadata is cut off', { declaredFrames, sampleRate });
     const last = (b[pos] & 0x80) !== 0;
@@ -95,6 +123,7 @@ function inspectFlac(b: Uint8Array): ContainerReport {
     if (type === 0 && size >= 34) {
       const s = pos + 4 + 10;
       sampleRate = (b[s] << 12) | (b[s + 1] << 4) | (b[s + 2] >> 4);
+      channels = ((b[s + 2] >> 1) & 7) + 1;
       const total = (b[s + 3] & 0x0f) * 2 ** 32 + ((b[s + 4] << 24) >>> 0) + (b[s + 5] << 16) + (b[s + 6] << 8) + b[s + 7];
       declaredFrames = total > 0 ? total : null; // 0 = unknown
     }
@@ -102,7 +131,8 @@ function inspectFlac(b: Uint8Array): ContainerReport {
     if (last) break;
   }
   if (pos >= b.length) return report('flac', 'it has metadata but no audio frames', { declaredFrames, sampleRate });
-  return report('flac', null, { declaredFrames, sampleRate });
+  const maxFrames = flacMaxFrames(b, pos);
+  return report('flac', null, { declaredFrames, sampleRate, channels, approxFrames: declaredFrames ?? maxFrames, maxFrames });
 }
 
 // ---------------------------------------------------------------------------------------------------------------- Ogg
@@ -126,7 +156,7 @@ function inspectOgg(b: Uint8Array): ContainerReport {
     pages++;
   }
   if (!sawEos) return report('ogg', 'there is no end-of-stream page (cut off)');
-  return report('ogg', null);
+  return withInfo('ogg', oggInfo(b));
 }
 
 // ---------------------------------------------------------------------------------------------------------------- MP4
@@ -141,7 +171,7 @@ function inspectMp4(b: Uint8Array): ContainerReport {
       if (pos + 16 > b.length) return report('mp4', `box '${type}' is cut off`);
       size = view.getUint32(pos + 8) * 2 ** 32 + view.getUint32(pos + 12);
     } else if (size === 0) {
-      return report('mp4', null); // last box runs to the end of the file
+      return withInfo('mp4', mp4Info(b)); // last box runs to the end of the file
     }
     if (size < 8) return report('mp4', `box '${type}' has an invalid size ${size}`);
     if (pos + size > b.length) {
@@ -150,26 +180,10 @@ function inspectMp4(b: Uint8Array): ContainerReport {
     pos += size;
   }
   if (pos !== b.length) return report('mp4', 'the file ends inside a box header (cut off)');
-  return report('mp4', null);
+  return withInfo('mp4', mp4Info(b));
 }
 
 // --------------------------------------------------------------------------------------------------------------- WebM
-
-/** EBML variable-length integer at pos: its byte length and value (value null for the reserved "unknown" size). */
-function ebmlVint(b: Uint8Array, pos: number, keepMarker: boolean): { length: number; value: number | null } | null {
-  if (pos >= b.length) return null;
-  const first = b[pos];
-  let length = 1;
-  while (length <= 8 && !(first & (0x80 >> (length - 1)))) length++;
-  if (length > 8 || pos + length > b.length) return null;
-  let value = keepMarker ? first : first & (0xff >> length);
-  let allOnes = value === 0xff >> length;
-  for (let i = 1; i < length; i++) {
-    value = value * 256 + b[pos + i];
-    if (b[pos + i] !== 0xff) allOnes = false;
-  }
-  return { length, value: !keepMarker && allOnes ? null : value };
-}
 
 function inspectWebm(b: Uint8Array): ContainerReport {
   let pos = 0;
@@ -178,13 +192,13 @@ function inspectWebm(b: Uint8Array): ContainerReport {
     const size = id && ebmlVint(b, pos + id.length, false);
     if (!id || !size) return report('webm', 'an element header is cut off');
     const start = pos + id.length + size.length;
-    if (size.value === null) return report('webm', null); // unknown-size (live) segment: nothing declared to check
+    if (size.value === null) return withInfo('webm', webmInfo(b)); // unknown-size (live) segment: nothing declared to check
     if (start + size.value > b.length) {
       return report('webm', `an element declares ${size.value} bytes but the file ends ${start + size.value - b.length} bytes early (cut off)`);
     }
     pos = start + size.value;
   }
-  return report('webm', null);
+  return withInfo('webm', webmInfo(b));
 }
 
 // ---------------------------------------------------------------------------------------------------------------- MP3
@@ -235,6 +249,13 @@ function confirmedMp3Frame(b: Uint8Array, pos: number, end: number): Mp3Frame | 
   return g && g.sampleRate === f.sampleRate ? f : null;
 }
 
+/** Bytes of the ID3v2 tags at the start of the file. */
+function tagsLength(b: Uint8Array): number {
+  let pos = 0;
+  while (id3v2Length(b, pos) > 0) pos += id3v2Length(b, pos);
+  return pos;
+}
+
 function id3v2Length(b: Uint8Array, pos: number): number {
   if (pos + 10 > b.length || fourcc(b, pos).slice(0, 3) !== 'ID3') return 0;
   const size = ((b[pos + 6] & 0x7f) << 21) | ((b[pos + 7] & 0x7f) << 14) | ((b[pos + 8] & 0x7f) << 7) | (b[pos + 9] & 0x7f);
@@ -260,8 +281,7 @@ function isMp3Trailer(b: Uint8Array, pos: number): boolean {
 }
 
 function inspectMp3(b: Uint8Array): ContainerReport {
-  let pos = 0;
-  while (id3v2Length(b, pos) > 0) pos += id3v2Length(b, pos);
+  let pos = tagsLength(b);
   if (pos > b.length) return report('mp3', 'the ID3 tag runs past the end of the file (cut off)');
   const end = b.length;
   let frames = 0;
@@ -269,6 +289,8 @@ function inspectMp3(b: Uint8Array): ContainerReport {
   let first: Mp3Frame | null = null;
   let declared: number | null = null;
   let xingFrame = false;
+  let samples = 0;
+  let channels = 1;
   while (pos < end) {
     const f = frames === 0 ? confirmedMp3Frame(b, pos, end) : mp3Frame(b, pos);
     if (f) {
@@ -284,6 +306,8 @@ function inspectMp3(b: Uint8Array): ContainerReport {
         }
       }
       frames++;
+      samples += f.samples;
+      if (!f.mono) channels = 2;
       pos += f.length;
       continue;
     }
@@ -296,10 +320,35 @@ function inspectMp3(b: Uint8Array): ContainerReport {
   }
   const sampleRate = first?.sampleRate ?? null;
   if (!first) return report('mp3', 'no MPEG audio frames found');
+  // The decoder may find frames in skipped junk or after a tag too: at most 24 samples a byte (a 24-byte frame of 576).
+  const uncounted = junk + (end - pos);
+  const counts = { sampleRate, channels, approxFrames: samples, maxFrames: samples + 24 * uncounted };
   const audioFrames = frames - (xingFrame ? 1 : 0);
   if (declared !== null && audioFrames * first.samples < declared) {
     return report('mp3', `its Xing/Info header declares ${declared / first.samples} frames but only ${audioFrames} are present (cut off)`, { sampleRate });
   }
   if (junk > 0.1 * end) return report('mp3', `${junk} of ${end} bytes are not valid MPEG frames`, { sampleRate });
-  return report('mp3', null, { sampleRate });
+  return report('mp3', null, counts);
+}
+
+// -------------------------------------------------------------------------------------------------------- AAC (ADTS)
+
+/** Raw AAC: every ADTS frame walked (1024 samples per raw block, 2048 with HE-AAC's SBR doubling the rate). */
+function inspectAdts(b: Uint8Array): ContainerReport {
+  let pos = tagsLength(b);
+  let blocks = 0;
+  let first: ReturnType<typeof adtsFrame> = null;
+  while (pos < b.length) {
+    const f = adtsFrame(b, pos);
+    if (!f) {
+      if (b.length - pos >= 3 && isMp3Trailer(b, pos)) break;
+      return report('aac', first ? `the stream is damaged after ${blocks} blocks` : 'no ADTS frames found');
+    }
+    if (pos + f.length > b.length) return report('aac', `the last frame needs ${pos + f.length - b.length} more bytes (cut off)`);
+    first ??= f;
+    blocks += f.blocks;
+    pos += f.length;
+  }
+  if (!first) return report('aac', 'no ADTS frames found');
+  return report('aac', null, { sampleRate: first.sampleRate, channels: first.channels, approxFrames: blocks * 1024, maxFrames: blocks * 2048 });
 }

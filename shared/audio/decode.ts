@@ -3,19 +3,26 @@
  * hot path, goes straight to audio-decode's own synchronous WAV codec (@audio/decode-wav): the umbrella re-imports
  * its codec module on every call (a dynamic import, ~0.5 ms under a loader such as tsx). audio-decode
  * returns empty or partial audio for some truncated or damaged files without throwing, so every result is checked
- * against what the container declares (container.ts) and against basic invariants. All failures are AudioErrors.
+ * against what the container declares (container.ts) and against basic invariants. What an input may decode to is
+ * bounded (config DECODE: channels, sample rate, samples in all): checked from the container's headers and frames
+ * before decoding, so a bomb is refused before a decoder allocates for it, and on the decoder's output after.
+ * Formats container.ts does not recognise are refused rather than handed to audio-decode's other codecs (tracker
+ * modules, for one, render minutes of audio from a few bytes). All failures are AudioErrors.
  */
 import decodeWav from '@audio/decode-wav';
 import decode from 'audio-decode';
 import { AUDIO } from '../config.js';
 import { FORMAT_LABEL, inspectContainer, type ContainerReport } from './container.js';
 import { AudioError } from './errors.js';
+import { checkAudioShape } from './limits.js';
 
 export interface DecodeOptions {
   /** Reject longer inputs (too_long). Default AUDIO.maxDurationSeconds. */
   maxDurationSeconds?: number;
   /** Reject shorter inputs (too_short). Default AUDIO.minDurationSeconds. */
   minDurationSeconds?: number;
+  /** Reject inputs decoding to more samples, all channels (too_large). Default DECODE.maxDecodedSamples. */
+  maxDecodedSamples?: number;
 }
 
 export interface DecodedAudio {
@@ -26,7 +33,7 @@ export interface DecodedAudio {
   duration: number;
 }
 
-const SUPPORTED = 'WAV, MP3, FLAC, Ogg Vorbis, Opus, WebM, M4A/AAC';
+const SUPPORTED = 'WAV, MP3, FLAC, Ogg Vorbis, Opus, WebM, M4A/AAC, AAC (ADTS)';
 
 function hexPrefix(bytes: Uint8Array): string {
   return Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
@@ -76,7 +83,22 @@ function checkDuration(duration: number, min: number, max: number, what: string)
   }
 }
 
-/** Decode an audio file's bytes. Throws AudioError (unsupported_format, empty, corrupt, too_long, too_short). */
+/**
+ * Before decoding: what the container declares is within the budget (channels, rate, samples the decoder can
+ * produce) and not too long. Unknown values are checked on the decoder's output instead.
+ */
+function checkDeclared(c: ContainerReport, what: string, maxSeconds: number, maxDecodedSamples?: number): void {
+  if (c.sampleRate === null) return;
+  // Channels unknown (an AAC program config element): the budget per channel still holds.
+  checkAudioShape({ channels: c.channels ?? 1, sampleRate: c.sampleRate, frames: c.maxFrames }, what, { maxDecodedSamples });
+  const frames = c.declaredFrames ?? c.approxFrames;
+  if (frames !== null && frames / c.sampleRate > maxSeconds) checkDuration(frames / c.sampleRate, 0, maxSeconds, what);
+}
+
+/**
+ * Decode an audio file's bytes. Throws AudioError: unsupported_format, empty, corrupt, too_long, too_short, and the
+ * decode budget's too_many_channels, unsupported_sample_rate, too_large.
+ */
 export async function decodeAudio(input: Uint8Array | ArrayBuffer, options: DecodeOptions = {}): Promise<DecodedAudio> {
   const bytes = toBytes(input);
   const max = options.maxDurationSeconds ?? AUDIO.maxDurationSeconds;
@@ -84,20 +106,19 @@ export async function decodeAudio(input: Uint8Array | ArrayBuffer, options: Deco
   if (bytes.length === 0) throw new AudioError('empty', 'The audio file is empty (0 bytes).');
 
   const container: ContainerReport | null = inspectContainer(bytes);
-  const what = container ? `${FORMAT_LABEL[container.format]} file` : 'audio file';
-  if (container?.problem) {
+  if (!container) {
+    throw new AudioError('unsupported_format', `Unrecognised audio format (first bytes: ${hexPrefix(bytes)}). Supported: ${SUPPORTED}.`);
+  }
+  const what = `${FORMAT_LABEL[container.format]} file`;
+  checkDeclared(container, `The ${what}`, max, options.maxDecodedSamples);
+  if (container.problem) {
     throw new AudioError('corrupt', `The ${FORMAT_LABEL[container.format]} file is damaged: ${container.problem}.`, {
       format: container.format,
     });
   }
-  const wav = container?.wav;
+  const wav = container.wav;
   if (wav && wav.availableDataBytes === 0) {
     throw new AudioError('empty', 'The WAV file has a header but no audio samples.', { format: 'wav' });
-  }
-  // Refuse oversized inputs before decoding them when the header says how long they are.
-  if (container?.declaredFrames && container.sampleRate) {
-    const declared = container.declaredFrames / container.sampleRate;
-    if (declared > max) checkDuration(declared, 0, max, `The ${what}`);
   }
 
   let decoded: { channelData: Float32Array[]; sampleRate: number };
@@ -105,14 +126,6 @@ export async function decodeAudio(input: Uint8Array | ArrayBuffer, options: Deco
     decoded = wav ? decodeWav(bytes) : await decode(bytes);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    if (!container && /unknown audio format|no decoder for/i.test(message)) {
-      throw new AudioError(
-        'unsupported_format',
-        `Unrecognised audio format (first bytes: ${hexPrefix(bytes)}). Supported: ${SUPPORTED}.`,
-        undefined,
-        { cause: err },
-      );
-    }
     if (wav && /unsupported wav/i.test(message)) {
       throw new AudioError('unsupported_format', `Unsupported WAV encoding: ${message}.`, { format: 'wav' }, { cause: err });
     }
@@ -127,6 +140,7 @@ export async function decodeAudio(input: Uint8Array | ArrayBuffer, options: Deco
     throw new AudioError('corrupt', `The ${what} declares an invalid sample rate (${sampleRate}).`);
   }
   const length = channels[0].length;
+  checkAudioShape({ channels: channels.length, sampleRate, frames: length }, `The ${what}`, options);
   const integerPcm = wav !== undefined && wav.formatTag === 1 && [8, 16, 24, 32].includes(wav.bitsPerSample);
   for (const ch of channels) {
     if (ch.length !== length) throw new AudioError('corrupt', `The ${what} decoded to channels of different lengths.`);
@@ -137,7 +151,7 @@ export async function decodeAudio(input: Uint8Array | ArrayBuffer, options: Deco
       }
     }
   }
-  if (container?.declaredFrames && length < container.declaredFrames) {
+  if (container.declaredFrames && length < container.declaredFrames) {
     throw new AudioError(
       'corrupt',
       `The ${what} declares ${container.declaredFrames} samples per channel but only ${length} decoded (damaged or cut off).`,

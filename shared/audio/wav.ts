@@ -116,6 +116,54 @@ export interface WavHeader {
   declaredDataBytes: number | null;
   /** Data bytes actually present in the buffer. */
   availableDataBytes: number;
+  /** ADPCM (format 2 or 0x11) only: samples per block from the fmt extension, or null when it gives none. */
+  samplesPerBlock?: number | null;
+}
+
+const WAVE_FORMAT_ADPCM = 2;
+const WAVE_FORMAT_IMA_ADPCM = 0x11;
+/** Bytes per sample of the fixed-size encodings audio-decode's WAV codec reads, by format tag and bits per sample. */
+const SAMPLE_BYTES: Readonly<Record<number, Readonly<Record<number, number>>>> = {
+  [WAVE_FORMAT_PCM]: { 8: 1, 16: 2, 24: 3, 32: 4 },
+  [WAVE_FORMAT_IEEE_FLOAT]: { 32: 4, 64: 8 },
+  6: { 8: 1 }, // A-law
+  7: { 8: 1 }, // μ-law
+};
+
+/** Most samples per channel an ADPCM block of `blockAlign` bytes holds (4-bit codes after each channel's header). */
+function adpcmBlockSamples(h: Pick<WavHeader, 'formatTag' | 'channels' | 'blockAlign'>): number {
+  const { channels, blockAlign } = h;
+  return h.formatTag === WAVE_FORMAT_IMA_ADPCM ? 1 + ((blockAlign - 4 * channels) * 2) / channels : 2 + ((blockAlign - 7 * channels) * 2) / channels;
+}
+
+/**
+ * Why the header's frame layout cannot be decoded as declared (a phrase), or null. audio-decode's WAV codec trusts
+ * block align: a frame smaller than its channels' samples makes it read past the data (NaN samples, and memory
+ * for every channel of every byte).
+ */
+export function wavLayoutProblem(h: WavHeader): string | null {
+  const { formatTag, channels, blockAlign, bitsPerSample } = h;
+  if (formatTag === WAVE_FORMAT_ADPCM || formatTag === WAVE_FORMAT_IMA_ADPCM) {
+    const most = Math.floor(adpcmBlockSamples(h));
+    if (most < 1) return `the header declares ${blockAlign}-byte ADPCM blocks, too small for ${channels} channel(s)`;
+    if (h.samplesPerBlock && h.samplesPerBlock > most) {
+      return `the header declares ${h.samplesPerBlock} samples per ADPCM block, but a ${blockAlign}-byte block holds at most ${most}`;
+    }
+    return null;
+  }
+  const bytes = SAMPLE_BYTES[formatTag]?.[bitsPerSample];
+  if (bytes === undefined) return null; // an encoding the codec refuses itself (unsupported_format)
+  if (blockAlign !== channels * bytes) {
+    return `the header declares ${blockAlign}-byte frames, but ${channels} channel(s) of ${bitsPerSample}-bit samples take ${channels * bytes}`;
+  }
+  return null;
+}
+
+/** Frames (samples per channel) audio-decode's WAV codec makes of `dataBytes` bytes of a header without a layout problem. */
+export function wavFrames(h: WavHeader, dataBytes: number): number {
+  const blocks = Math.floor(dataBytes / h.blockAlign);
+  if (h.formatTag !== WAVE_FORMAT_ADPCM && h.formatTag !== WAVE_FORMAT_IMA_ADPCM) return blocks;
+  return blocks * (h.samplesPerBlock || Math.floor(adpcmBlockSamples(h)));
 }
 
 function fourcc(b: Uint8Array, o: number): string {
@@ -148,6 +196,10 @@ export function readWavHeader(bytes: Uint8Array): WavHeader | null {
         blockAlign: view.getUint16(pos + 20, true),
         bitsPerSample: view.getUint16(pos + 22, true),
       };
+      if (formatTag === WAVE_FORMAT_ADPCM || formatTag === WAVE_FORMAT_IMA_ADPCM) {
+        // cbSize >= 2 carries samples per block (the codec reads the same field).
+        fmt.samplesPerBlock = size >= 20 && pos + 28 <= bytes.length && view.getUint16(pos + 24, true) >= 2 ? view.getUint16(pos + 26, true) : null;
+      }
     } else if (id === 'data') {
       if (!fmt) return null;
       const dataOffset = pos + 8;
