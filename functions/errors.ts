@@ -46,6 +46,12 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   INTERNAL: 500,
 });
 
+/**
+ * Core codes that clients see under another name: INVALID_ARGUMENT is the core's word for a bad call, and what reaches
+ * a client of it is a request the API could not carry out as sent, the documented `invalid_request`.
+ */
+const PUBLIC_CODE: Readonly<Record<string, string>> = Object.freeze({ INVALID_ARGUMENT: 'invalid_request' });
+
 /** An error raised by a route with its HTTP status chosen there. */
 export class ApiError extends SentinelError {
   constructor(
@@ -83,7 +89,7 @@ export function errorResponse(error: unknown): { status: number; body: ErrorBody
   }
   if (error instanceof SentinelError) {
     const status = ERROR_STATUS[error.code] ?? 400;
-    return { status, body: body(error.code, error.message, error.details), unexpected: status >= 500 };
+    return { status, body: body(PUBLIC_CODE[error.code] ?? error.code, error.message, error.details), unexpected: status >= 500 };
   }
   if (error instanceof HTTPException) {
     const status = error.status;

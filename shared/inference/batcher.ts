@@ -1,7 +1,8 @@
 /**
  * Micro-batching: concurrent callers each submit items; items arriving within `maxWaitMs` of the first one (or
  * until `maxBatch` items) go to the model as one call. One model call over 8 windows costs far less than 8 calls,
- * so under load throughput rises while a lone request waits at most `maxWaitMs`.
+ * so under load throughput rises while a lone request waits at most `maxWaitMs`. A failed call shared by several
+ * callers is retried per caller, so only the caller whose items fail is rejected.
  */
 export interface BatcherOptions {
   /** Largest batch handed to `run`. */
@@ -47,6 +48,12 @@ export class Batcher<I, O> {
     }, ms);
   }
 
+  private async runChecked(items: I[]): Promise<O[]> {
+    const out = await this.run(items);
+    if (out.length !== items.length) throw new Error(`batch function returned ${out.length} outputs for ${items.length} inputs`);
+    return out;
+  }
+
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
       // Take whole callers until the batch is full; a caller larger than maxBatch goes alone.
@@ -59,15 +66,16 @@ export class Batcher<I, O> {
       }
       this.queued -= n;
       try {
-        const out = await this.run(take.flatMap((p) => p.items));
-        if (out.length !== n) throw new Error(`batch function returned ${out.length} outputs for ${n} inputs`);
+        const out = await this.runChecked(take.flatMap((p) => p.items));
         let offset = 0;
         for (const p of take) {
           p.resolve(out.slice(offset, offset + p.items.length));
           offset += p.items.length;
         }
       } catch (err) {
-        for (const p of take) p.reject(err);
+        if (take.length === 1) take[0].reject(err);
+        // One caller's bad input must not fail the others: each caller's items run again on their own.
+        else for (const p of take) await this.runChecked(p.items).then(p.resolve, p.reject);
       }
       if (this.queued < this.options.maxBatch && this.queue.length > 0 && !this.timer) {
         // Leftovers smaller than a batch wait for companions like new arrivals do.

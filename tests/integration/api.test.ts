@@ -10,6 +10,9 @@ import { Detector } from '../../shared/inference/detector.ts';
 import type { ModelFiles } from '../../shared/model/files.ts';
 import { backgroundLike, RATE, screamLike, withEvent } from '../helpers/synth.ts';
 import { datasetZip, syntheticClips, tinyModelFiles } from '../helpers/tiny-model.ts';
+import { errorResponse } from '../../functions/errors.ts';
+import { invalidArgument } from '../../shared/errors.ts';
+import { pcm8Bomb, rawWav, ulawBomb } from '../helpers/raw-wav.ts';
 import { createApiHarness, errorOf, fileForm, PUBLIC_URL, type ApiHarness } from './helpers/api-harness.ts';
 
 const wav = (samples: Float32Array, rate = RATE) => encodeWav(samples, rate, { bitDepth: 16 });
@@ -163,6 +166,33 @@ describe('POST /predict', () => {
   it('refuses a body over the configured limit with 413 before parsing it', async () => {
     const big = wav(screamLike(5, 1), RATE); // ~220 kB
     expect(await errorOf(await bare.app.request('/predict', { method: 'POST', body: fileForm(big) }))).toMatchObject({ status: 413, code: 'payload_too_large' });
+  });
+});
+
+describe('POST /predict: decode budget and isolation (issue 14)', () => {
+  it('a poisoned clip (±1e38 float WAV) among valid ones sent at once: every valid one 200, the poisoned one 400', async () => {
+    const poisoned = encodeWav(Float32Array.from({ length: 48000 }, (_, i) => (i % 2 ? 1e38 : -1e38)), 16000, { bitDepth: 32, float: true });
+    const clips = Array.from({ length: 9 }, (_, i) => (i === 4 ? poisoned : i % 2 ? screamWav : quietWav));
+    const responses = await Promise.all(clips.map((clip) => post('/predict', fileForm(clip))));
+    for (const [i, res] of responses.entries()) {
+      if (i === 4) expect(await errorOf(res)).toMatchObject({ status: 400, code: 'invalid_samples' });
+      else expect(res.status, `clip ${i}`).toBe(200);
+    }
+  });
+
+  it.each([
+    ['the μ-law 65,535-channel bomb', () => ulawBomb(), 400, 'too_many_channels'],
+    ['the 8-bit 4,096-channel bomb', () => pcm8Bomb(), 400, 'too_many_channels'],
+    ['a 500 Hz WAV', () => wav(new Float32Array(500), 500), 400, 'unsupported_sample_rate'],
+    ['a header declaring 150 M samples', () => rawWav({ formatTag: 1, channels: 1, sampleRate: 384_000, blockAlign: 2, bits: 16, dataSize: 300e6, payload: 64 }), 413, 'too_large'],
+  ])('refuses %s', async (_name, bytes, status, code) => {
+    expect(await errorOf(await post('/predict', fileForm(bytes())))).toMatchObject({ status, code });
+  });
+
+  it("never shows the core's internal INVALID_ARGUMENT code: clients get the documented invalid_request", () => {
+    const { status, body } = errorResponse(invalidArgument('maxWindows must be a positive integer, got 0.'));
+    expect(status).toBe(400);
+    expect(body.error.code).toBe('invalid_request');
   });
 });
 

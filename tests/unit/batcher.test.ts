@@ -40,4 +40,18 @@ describe('Batcher', () => {
     await expect(p1).rejects.toThrow('model failed');
     await expect(b.submit([3])).resolves.toEqual([3]);
   });
+
+  it('a batch that fails is retried per caller: only the caller with the bad item is rejected', async () => {
+    const calls: number[][] = [];
+    const b = new Batcher<number, number>(async (xs) => {
+      calls.push(xs);
+      if (xs.some((x) => x < 0)) throw new Error('bad item');
+      return xs.map((x) => x * 10);
+    }, { maxBatch: 8, maxWaitMs: 5 });
+    const results = await Promise.allSettled([b.submit([1, 2]), b.submit([-1]), b.submit([3])]);
+    expect(results[0]).toEqual({ status: 'fulfilled', value: [10, 20] });
+    expect(results[1]).toMatchObject({ status: 'rejected', reason: new Error('bad item') });
+    expect(results[2]).toEqual({ status: 'fulfilled', value: [30] });
+    expect(calls[0]).toEqual([1, 2, -1, 3]); // one shared call first
+  });
 });
