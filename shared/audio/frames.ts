@@ -267,7 +267,8 @@ export function mp4Info(b: Uint8Array): StreamInfo {
     const stsz = child(b, stbl, 'stsz') ?? child(b, stbl, 'stz2');
     const units = stsz && stsz.start + 12 <= stsz.end ? u32be(b, stsz.start + 8) : null;
     const perUnit = format === 'mp4a' && version === 0 ? aacFrameSamples(b, entry + 36, Math.min(stsd.end, entry + u32be(b, entry)), sampleRate) : null;
-    return { channels, sampleRate, approxFrames, maxFrames: perUnit !== null && units !== null ? units * perUnit : null };
+    // No units in stsz: a fragmented file (moof boxes), whose samples are checked on the decoded output.
+    return { channels, sampleRate, approxFrames, maxFrames: perUnit !== null && units ? units * perUnit : null };
   }
   return none;
 }
