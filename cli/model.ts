@@ -1,5 +1,6 @@
 /** Where the CLI finds models and backbones, and how it loads them (Node side). */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -11,8 +12,10 @@ import { Detector } from '../shared/inference/detector.ts';
 import { loadArtifact } from '../shared/model/artifact.ts';
 import { foldBatchNorm } from '../shared/model/fold.ts';
 import { buildMobileNetV2, loadMobileNetV2 } from '../shared/model/mobilenetv2.ts';
-import { backboneOf, headOf } from '../shared/model/classifier.ts';
-import type { ModelManifest, TrainingMode } from '../shared/model/types.ts';
+import { backboneOf, classHeadOf, headOf } from '../shared/model/classifier.ts';
+import { loadEfficientAtFiles } from '../shared/model/backbones/efficientat.ts';
+import { BACKBONES } from '../shared/model/backbones/index.ts';
+import { BACKBONE_NAMES, type BackboneName, type ModelManifest, type TrainingMode } from '../shared/model/types.ts';
 import type { BackboneSpec } from '../shared/training/trainer.ts';
 import type { CommandIO } from './command.ts';
 import { MODEL } from '../shared/config.ts';
@@ -23,6 +26,11 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const DEFAULT_MODEL_DIR = join(ROOT, 'models', 'default');
 /** ImageNet backbone beside the project (developers and CI have ../shared; it is never copied into the repo). */
 export const DEFAULT_BACKBONE_DIR = join(ROOT, '..', 'shared', 'weights', 'mobilenet_v2_0.35_imagenet_notop');
+/** Where each backbone's pretrained weights are by default: the AudioSet one ships with the project (MIT). */
+export const BACKBONE_DIRS: Readonly<Record<BackboneName, string>> = {
+  mobilenetv2: DEFAULT_BACKBONE_DIR,
+  'efficientat-mn04': join(ROOT, 'models', 'backbones', 'efficientat-mn04'),
+};
 
 let backendReady: Promise<unknown> | undefined;
 export function ensureBackend(io: CommandIO): Promise<unknown> {
@@ -35,33 +43,64 @@ export async function loadDetector(dir: string | undefined, io: CommandIO): Prom
 }
 
 /**
- * The backbone to train from: a parent model's (its serving classifier cut at out_relu: BN already folded), an ImageNet
- * tfjs backbone folder, or `random` (tests, experiments). Head mode embeds with a BN-folded copy (2-3x faster, same
+ * The backbone to train from: a parent model's (its serving classifier cut where the pooling reads: BN already
+ * folded; its class head too), a backbone by name (`mobilenetv2`, `efficientat-mn04`: their default folders), a
+ * folder of either (a tfjs MobileNetV2 without top; an EfficientAT folder with backbone/ and audioset-head/), or
+ * `random` (a random MobileNetV2: tests, experiments). Head mode embeds with a BN-folded copy (2-3x faster, same
  * features); fine-tuning needs the unfolded one.
  */
 export async function loadBackbone(
   source: { from?: string; backbone?: string },
   mode: TrainingMode,
   io: CommandIO,
-): Promise<{ backbone: BackboneSpec; parent?: { manifest: ModelManifest; head: tf.LayersModel } }> {
+): Promise<{ backbone: BackboneSpec; parent?: { manifest: ModelManifest; head: tf.LayersModel }; readClassLogits?: boolean }> {
   await ensureBackend(io);
   if (source.from) {
     const files = await readModelFiles(source.from);
     const { model, manifest } = await loadArtifact(files);
     const features = backboneOf(model);
     const head = headOf(model);
+    const classHead = classHeadOf(model);
     return {
-      backbone: { model: features, id: `${manifest.version}:${files['weights.bin'] ? await sha256Hex(files['weights.bin']) : ''}`, alpha: manifest.backbone.alpha, weightsSource: manifest.version, folded: true },
+      backbone: {
+        name: manifest.backbone.name,
+        model: features,
+        ...(classHead ? { classHead: { model: classHead.model, labels: manifest.classLabels } } : {}),
+        id: `${manifest.version}:${files['weights.bin'] ? await sha256Hex(files['weights.bin']) : ''}`,
+        alpha: manifest.backbone.alpha,
+        weightsSource: manifest.version,
+        folded: true,
+      },
       parent: { manifest, head },
+      readClassLogits: classHead?.readByHead,
     };
   }
-  const dir = source.backbone ?? DEFAULT_BACKBONE_DIR;
+  const named = (BACKBONE_NAMES as readonly string[]).includes(source.backbone ?? '') ? (source.backbone as BackboneName) : undefined;
+  const dir = named ? BACKBONE_DIRS[named] : (source.backbone ?? BACKBONE_DIRS[MODEL.backbone]);
   if (dir === 'random') {
     const model = buildMobileNetV2({ alpha: MODEL.alpha, inputShape: [null, null, 3], seed: 1 });
-    return { backbone: { model: mode !== 'finetune' ? await foldBatchNorm(model) : model, id: 'random-1', alpha: MODEL.alpha, weightsSource: 'random', folded: mode !== 'finetune' } };
+    return { backbone: { name: 'mobilenetv2', model: mode !== 'finetune' ? await foldBatchNorm(model) : model, id: 'random-1', alpha: MODEL.alpha, weightsSource: 'random', folded: mode !== 'finetune' } };
+  }
+  if (existsSync(join(dir, 'backbone', 'model.json'))) {
+    const files = { backbone: await readModelFiles(join(dir, 'backbone')), audioSetHead: await readModelFiles(join(dir, 'audioset-head')) };
+    const { backbone, audioSetHead } = await loadEfficientAtFiles(files);
+    const labels = JSON.parse(await readFile(join(dir, 'labels.json'), 'utf8')) as string[];
+    const spec = BACKBONES['efficientat-mn04'];
+    const folded = mode !== 'finetune' && mode !== 'top';
+    return {
+      backbone: {
+        name: spec.name,
+        model: folded ? await foldBatchNorm(backbone) : backbone,
+        classHead: { model: audioSetHead, labels },
+        id: await sha256Hex(files.backbone['weights.bin']),
+        alpha: spec.alpha,
+        weightsSource: spec.weightsSource,
+        folded,
+      },
+    };
   }
   if (!existsSync(join(dir, 'model.json'))) {
-    throw new SentinelError('BACKBONE_NOT_FOUND', `No backbone at ${dir}: pass --backbone DIR (a tfjs MobileNetV2 without top), --from MODEL_DIR, or --backbone random.`, { dir });
+    throw new SentinelError('BACKBONE_NOT_FOUND', `No backbone at ${dir}: pass --backbone ${BACKBONE_NAMES.join('|')}|DIR|random, or --from MODEL_DIR.`, { dir });
   }
   const files = await readModelFiles(dir);
   const model = await loadMobileNetV2(files);
@@ -70,10 +109,11 @@ export async function loadBackbone(
   const alpha = [0.35, 0.5, 0.75, 1.0, 1.3, 1.4].reduce((a, b) => (Math.abs(b * 320 - projected) < Math.abs(a * 320 - projected) ? b : a));
   return {
     backbone: {
+      name: 'mobilenetv2',
       model: mode !== 'finetune' ? await foldBatchNorm(model) : model,
       id: await sha256Hex(files['weights.bin']),
       alpha,
-      weightsSource: 'keras-imagenet',
+      weightsSource: BACKBONES.mobilenetv2.weightsSource,
       folded: mode !== 'finetune',
     },
   };

@@ -7,10 +7,9 @@
  * Swapping the model never drops a request: the old model is disposed once its last batch has finished.
  */
 import { RequestThread } from '../adapters/threads.ts';
-import { analyse } from '../shared/audio/index.ts';
 import { SentinelError } from '../shared/errors.ts';
 import { Batcher, type BatcherOptions } from '../shared/inference/batcher.ts';
-import { Detector, verdict } from '../shared/inference/detector.ts';
+import { Detector, verdict, type WindowScore } from '../shared/inference/detector.ts';
 import type { ModelFiles } from '../shared/model/files.ts';
 import type { ModelManifest } from '../shared/model/types.ts';
 import type { Prediction } from '../shared/types.ts';
@@ -31,7 +30,7 @@ export interface InferenceEngine {
 
 interface Slot {
   detector: Detector;
-  batcher: Batcher<Float32Array, number>;
+  batcher: Batcher<Float32Array, WindowScore>;
   inFlight: number;
   retired: boolean;
 }
@@ -46,7 +45,7 @@ export class InProcessEngine implements InferenceEngine {
       detector,
       inFlight: 0,
       retired: false,
-      batcher: new Batcher((mels: Float32Array[]) => detector.probabilities(mels, Math.max(1, this.batch.maxBatch)), this.batch),
+      batcher: new Batcher((mels: Float32Array[]) => detector.scores(mels, Math.max(1, this.batch.maxBatch)), this.batch),
     };
     const old = this.#slot;
     this.#slot = slot;
@@ -60,13 +59,14 @@ export class InProcessEngine implements InferenceEngine {
   }
 
   async predict(bytes: Uint8Array): Promise<Prediction> {
-    const analysis = await analyse(bytes);
     const slot = this.#slot;
     if (!slot) throw new SentinelError('MODEL_NOT_READY', 'No model is being served yet: promote one (POST /models/{version}/promote) or retrain.');
     slot.inFlight++;
     try {
-      const probabilities = await slot.batcher.submit(analysis.windows.map((w) => w.db));
-      return verdict(analysis, probabilities, slot.detector.threshold, slot.detector.version);
+      // The model's own front end; counted in flight from here, so a swap cannot dispose it under the analysis.
+      const analysis = await slot.detector.analyse(bytes);
+      const scores = await slot.batcher.submit(analysis.windows.map((w) => w.db));
+      return verdict(analysis, scores, slot.detector.threshold, slot.detector.version);
     } finally {
       slot.inFlight--;
       if (slot.retired && slot.inFlight === 0) slot.detector.dispose();

@@ -75,7 +75,17 @@ export const PredictionSchema = z
     probability: z.number().openapi({ description: 'P(danger) of the most dangerous window' }),
     threshold: z.number(),
     duration: z.number().openapi({ description: 'seconds' }),
-    windows: z.array(z.object({ start: z.number(), end: z.number(), probability: z.number() })),
+    windows: z.array(
+      z.object({
+        start: z.number(),
+        end: z.number(),
+        probability: z.number(),
+        classes: z
+          .array(z.object({ label: z.string(), score: z.number() }))
+          .optional()
+          .openapi({ description: "What the window sounds like to the backbone: its top AudioSet classes and their sigmoid scores (models on the AudioSet backbone only)." }),
+      }),
+    ),
     events: z.array(z.object({ start: z.number(), end: z.number(), peak_probability: z.number() })),
     model_version: z.string(),
     prediction_id: z.string(),
@@ -126,6 +136,22 @@ export const TrainAcceptedSchema = z
   })
   .openapi('TrainAccepted');
 
+export const GateDecisionSchema = z
+  .object({
+    outcome: z.enum(['promoted', 'kept', 'too_few_clips']).openapi({ description: 'promoted: better by the margin; kept: not (a tie included); too_few_clips: too few reference clips of a class to decide' }),
+    metric: z.string(),
+    candidate: z.number().openapi({ description: "The candidate's metric on the reference clips" }),
+    current: z.number().openapi({ description: "The current model's metric on the same clips" }),
+    margin: z.number(),
+    min_clips_per_class: z.number().int(),
+    clips: z.object({ safe: z.number().int(), danger: z.number().int() }),
+    reference_version: z.number().int(),
+    held_out: z.number().int(),
+    candidate_version: z.string(),
+    current_version: z.string(),
+  })
+  .openapi('GateDecision');
+
 export const SessionSchema = z
   .object({
     id: z.string(),
@@ -135,6 +161,7 @@ export const SessionSchema = z
     progress: z.object({ phase: z.string(), done: z.number(), total: z.number(), detail: z.string().optional() }).nullable(),
     epoch_metrics: z.array(z.record(z.string(), z.number())),
     final_metrics: metricValues.nullable(),
+    gate_decision: GateDecisionSchema.nullable(),
     model_version: z.string().nullable(),
     upload_id: z.string().nullable(),
     parent_version: z.string().nullable(),

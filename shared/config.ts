@@ -3,7 +3,7 @@
  * Pure data: no Node-only API, so the browser console can import it too.
  * Runtime configuration (env vars) is read by the entrypoints and overrides these, never the reverse.
  */
-import type { InputRepresentation, TrainingMode } from './model/types.ts';
+import type { BackboneName, InputRepresentation, TrainingMode } from './model/types.ts';
 import type { ThresholdRule } from './metrics/types.ts';
 
 /** Audio front end: the original (librosa) system's exact settings, so models and thresholds carry over. */
@@ -243,6 +243,12 @@ export const AUGMENT: Readonly<AugmentConfig> = Object.freeze({
 
 /** Model defaults (shared/model/): backbone, input representation, classifier head. Types: shared/model/types.ts. */
 export const MODEL = Object.freeze({
+  /**
+   * Backbone of a fresh model (CLI train without --from): the AudioSet-pretrained EfficientAT mn04 generalises to
+   * recording sources the model never heard far better than ImageNet's MobileNetV2 (docs/model-card.md), and its
+   * weights ship with the project (MIT), so training needs nothing beside the repo.
+   */
+  backbone: 'efficientat-mn04' as BackboneName,
   /** MobileNetV2 width: the seed's backbone and the ImageNet weights we have (410k params, ~59M MACs at 224x224 vs 300M for 1.0). */
   alpha: 0.35,
   /**
@@ -257,6 +263,11 @@ export const MODEL = Object.freeze({
    * sources the model never saw far better than the ImageNet embedding does.
    */
   melStats: true,
+  /**
+   * Backbones with a class head (the AudioSet backbone's 527 logits): the danger head also reads the logits beside
+   * the embedding. Measured on dev (docs/model-card.md).
+   */
+  readClassLogits: true,
   head: Object.freeze({
     /** One small hidden layer (164k weights on 1280-d embeddings): enough for a binary head on a few thousand clips. */
     hiddenUnits: 128,
@@ -309,6 +320,11 @@ export const TRAINING = Object.freeze({
    * alike). Dev's danger clips are 78% one source: unweighted, a head learns that source's sound as "danger".
    */
   sourceBalance: 0.75,
+  /**
+   * Share of a head's logit given to the backbone's own danger score (the AudioSet backbone's highest danger-class
+   * logit, model/class-prior.ts); the learnt heads share the rest. Measured on dev by source (docs/model-card.md).
+   */
+  classPriorWeight: 0.5,
   /** Upper bound on head epochs; early stopping usually ends far sooner. */
   maxEpochs: 80,
   /** Epochs without validation improvement before stopping. */
@@ -366,6 +382,8 @@ export const API = Object.freeze({
   /** Micro-batching of /predict windows: wasm runs a batch of 8 no slower per window than 1 (tests/bench/cases/model.ts),
    *  and 2 ms of waiting is small against a ~20 ms model call while letting concurrent requests share one call. */
   batch: Object.freeze({ maxBatch: 8, maxWaitMs: 2 }),
+  /** Top backbone classes reported per window (AudioSet backbone): three name the sound without flooding a timeline. */
+  windowClasses: 3,
   /** Stored prediction keeps the top windows by probability, not all 600 of a 10-minute file. */
   storedTopWindows: 10,
   /** GET /stats looks back this many days for per-day counts and the confidence histogram. */
@@ -404,6 +422,8 @@ export const WEB = Object.freeze({
   directUploadMaxBytes: 5 * 1024 ** 2,
   /** Training sessions are polled this often while the page shows one, ms: progress moves per epoch, not faster. */
   sessionPollMs: 1500,
+  /** Windows listed with their AudioSet classes on the Analyse page: one screen of rows; the timeline shows the rest. */
+  classTableMaxWindows: 30,
   /** Spectrogram shown for at most this many 3 s windows (3 minutes): a wider canvas tells no more. */
   spectrogramMaxWindows: 60,
 });

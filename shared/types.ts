@@ -12,10 +12,18 @@ export function isLabel(x: unknown): x is Label {
 }
 
 /** One analysed window of a recording. Times in seconds from the start of the recording. */
+/** One of the backbone's own classes (AudioSet's, for the AudioSet backbone) and its sigmoid score. */
+export interface ClassScore {
+  label: string;
+  score: number;
+}
+
 export interface WindowPrediction {
   start: number;
   end: number;
   probability: number;
+  /** What the window sounds like to the backbone: its top classes (models with a class head only). */
+  classes?: ClassScore[];
 }
 
 /** A run of consecutive windows at or above the threshold, merged. */

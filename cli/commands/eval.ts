@@ -1,6 +1,5 @@
 /** `sentinel eval <dir|zip>`: a model's metrics on a labelled dataset (safe/ and danger/ folders). */
 import { readDataset } from '../../adapters/intake/dataset.ts';
-import { analyse } from '../../shared/audio/index.ts';
 import { AudioError } from '../../shared/audio/errors.ts';
 import { SentinelError } from '../../shared/errors.ts';
 import { evaluate } from '../../shared/metrics/index.ts';
@@ -36,7 +35,7 @@ export const evalCommand: Command = {
     const skipped = [...dataset.skipped];
     for (const [i, clip] of dataset.clips.entries()) {
       try {
-        const analysis = await analyse(clip.bytes);
+        const analysis = await detector.analyse(clip.bytes);
         const p = await detector.predict(analysis, { threshold });
         labels.push(clip.label === 'danger' ? 1 : 0);
         probabilities.push(p.probability);

@@ -1,6 +1,5 @@
 /** `sentinel predict <files…>`: danger or safe for each file; long recordings are analysed in sliding windows. */
 import { readFile } from 'node:fs/promises';
-import { analyse } from '../../shared/audio/index.ts';
 import { SentinelError } from '../../shared/errors.ts';
 import type { Command } from '../command.ts';
 import { loadDetector } from '../model.ts';
@@ -45,7 +44,7 @@ export const predictCommand: Command = {
         const bytes = await readFile(file).catch((err: Error) => {
           throw new SentinelError('FILE_NOT_READABLE', `Cannot read ${file}: ${err.message}`, { file });
         });
-        const p = await detector.predict(await analyse(bytes, { hopSeconds }), { threshold });
+        const p = await detector.predict(await detector.analyse(bytes, { hopSeconds }), { threshold });
         const out = { file, class: p.class, probability: p.probability, confidence: p.confidence, threshold: p.threshold, duration: p.duration, modelVersion: p.modelVersion, windows: p.windows, events: p.events };
         if (values.json) io.stdout(JSON.stringify(out) + '\n');
         else {

@@ -6,8 +6,9 @@ import { writeModelFiles } from '../../adapters/model-files.ts';
 import { openTrainingCompute } from '../../adapters/training-threads.ts';
 import { MODEL, TRAINING } from '../../shared/config.ts';
 import { SentinelError } from '../../shared/errors.ts';
-import { isInputRepresentation } from '../../shared/model/input.ts';
-import { TRAINING_MODES, type TrainingMode } from '../../shared/model/types.ts';
+import { BACKBONES } from '../../shared/model/backbones/index.ts';
+import { INPUT_REPRESENTATIONS, isInputRepresentation } from '../../shared/model/input.ts';
+import { BACKBONE_NAMES, TRAINING_MODES, type TrainingMode } from '../../shared/model/types.ts';
 import { trainModel } from '../../shared/training/trainer.ts';
 import type { Command } from '../command.ts';
 import { loadBackbone, ROOT } from '../model.ts';
@@ -17,6 +18,13 @@ function int(value: unknown, name: string, min: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new SentinelError('USAGE', `--${name} must be an integer >= ${min}, got ${String(value)}.`);
+  return n;
+}
+
+function share(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n >= 0 && n < 1)) throw new SentinelError('USAGE', `--${name} must be a number in [0, 1), got ${String(value)}.`);
   return n;
 }
 
@@ -36,25 +44,28 @@ export const trainCommand: Command = {
     'sentinel train <dir|zip> --out DIR [--mode head|top|finetune] [--epochs N] [--from DIR] [options]',
     '',
     `head mode${TRAINING.defaultMode === 'head' ? ' (default)' : ''}: frozen backbone; --ensemble heads learn from cached embeddings (fastest).`,
-    `top mode${TRAINING.defaultMode === 'top' ? ' (default)' : ''}: the backbone's last blocks (from ${TRAINING.topFrom}) and the head learn from`,
-    'cached feature maps of every window and augmented view, on CPU.',
+    `top mode${TRAINING.defaultMode === 'top' ? ' (default)' : ''}: the backbone's last blocks and the head learn (mobilenetv2: from ${TRAINING.topFrom},`,
+    `on cached feature maps, CPU friendly; efficientat-mn04: from ${BACKBONES['efficientat-mn04'].topFrom}, fine-tuned on images: meant for a GPU).`,
     'Both: class weights, early stopping, group-aware k-fold cross-validation gives the reported figures and the',
     `threshold (${thresholdRuleText()} on out-of-fold predictions); the final model uses all clips.`,
     'finetune mode: head first, then the backbone from --finetune-from on, for --epochs (meant for a GPU).',
     '  --out DIR              where to write the model (model.json, weights.bin, sentinel.json)',
     '  --from DIR             retrain from this model (its backbone and head; recorded as the parent)',
-    '  --backbone DIR|random  ImageNet MobileNetV2 backbone folder (default ../shared/weights/mobilenet_v2_0.35_imagenet_notop)',
+    `  --backbone NAME|DIR    ${BACKBONE_NAMES.join(' or ')} (default ${MODEL.backbone}), a folder of either, or random`,
+    '                         (efficientat-mn04 ships in models/backbones; mobilenetv2 is ../shared/weights/mobilenet_v2_0.35_imagenet_notop)',
     `  --folds N              cross-validation folds (default ${TRAINING.folds}; 0 = one validation split)`,
     `  --augmentations N      augmented views per clip (default ${TRAINING.augmentations})`,
     `  --epochs N             head: most epochs (default ${TRAINING.maxEpochs}); finetune: epochs of fine-tuning`,
-    `  --representation R     grey128 or magma224 (default ${MODEL.representation})`,
+    `  --representation R     mobilenetv2: grey128 or magma224 (default ${MODEL.representation}); efficientat-mn04: logmel`,
     '  --hidden N --dropout P head shape (default 128, 0.3)',
     `  --ensemble N           head mode: heads from N seeds merged into one (default ${TRAINING.headEnsemble})`,
     `  --seed N               (default ${TRAINING.seed})`,
     `  --top-from LAYER       top mode: first trained layer (default ${TRAINING.topFrom})`,
     '  --source-cv            also score every source by a model trained without it (manifest column source or',
     '                         source_repo; one more fit per source): how it does on recordings from unseen sources',
-    '  --no-mel-stats         the head reads the embedding only, not the acoustic statistics beside it',
+    '  --no-mel-stats         mobilenetv2: the head reads the embedding only, not the acoustic statistics beside it',
+    '  --no-class-logits      efficientat-mn04: the head reads the embedding only, not the AudioSet logits beside it',
+    `  --class-prior W        efficientat-mn04: share of the logit given to AudioSet's own danger score (default ${TRAINING.classPriorWeight}; 0 = none)`,
     '  --cache DIR            embedding cache (default .cache/embeddings)',
     '  --threads N            threads embedding views and fitting heads (default: one per core on wasm; 1 = this one)',
     '  --json                 print the result as JSON',
@@ -78,6 +89,8 @@ export const trainCommand: Command = {
     'top-from': { type: 'string' },
     'source-cv': { type: 'boolean', default: false },
     'no-mel-stats': { type: 'boolean', default: false },
+    'no-class-logits': { type: 'boolean', default: false },
+    'class-prior': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
   async run({ values, positionals }, io) {
@@ -87,12 +100,12 @@ export const trainCommand: Command = {
     if (!(TRAINING_MODES as readonly string[]).includes(mode)) throw new SentinelError('USAGE', `--mode must be one of ${TRAINING_MODES.join(', ')}, got ${mode}.`);
     const representation = values.representation ?? undefined;
     if (representation !== undefined && !isInputRepresentation(representation)) {
-      throw new SentinelError('USAGE', `--representation must be magma224 or grey128, got ${String(representation)}.`);
+      throw new SentinelError('USAGE', `--representation must be one of ${INPUT_REPRESENTATIONS.join(', ')}, got ${String(representation)}.`);
     }
     const dropout = values.dropout === undefined ? undefined : Number(values.dropout);
     if (dropout !== undefined && !(dropout >= 0 && dropout < 1)) throw new SentinelError('USAGE', '--dropout must be in [0, 1).');
     const dataset = await readDataset(positionals[0]);
-    const { backbone, parent } = await loadBackbone({ from: values.from as string | undefined, backbone: values.backbone as string | undefined }, mode, io);
+    const { backbone, parent, readClassLogits } = await loadBackbone({ from: values.from as string | undefined, backbone: values.backbone as string | undefined }, mode, io);
     const bar = progressBar(!values.json);
     const training = openTrainingCompute(int(values.threads, 'threads', 1));
     const result = await trainModel({
@@ -111,6 +124,8 @@ export const trainCommand: Command = {
       headEnsemble: int(values.ensemble, 'ensemble', 1),
       sourceCv: values['source-cv'] === true,
       melStats: values['no-mel-stats'] === true ? false : undefined,
+      readClassLogits: values['no-class-logits'] === true ? false : readClassLogits,
+      classPriorWeight: share(values['class-prior'], 'class-prior'),
       cache: new FsEmbeddingCache((values.cache as string | undefined) ?? join(ROOT, '.cache', 'embeddings')),
       command: ['sentinel', 'train', ...process.argv.slice(3)].join(' '),
       compute: training.compute,

@@ -1,26 +1,30 @@
 /**
- * The front end every consumer uses: bytes -> decode -> mono -> 22050 Hz -> 3 s windows -> log-mel dB per window.
+ * The analysis every consumer uses: bytes -> decode -> mono -> the front end's rate -> 3 s windows -> features per
+ * window (frontends/: librosa log-mel dB at 22 050 Hz by default, or the Kaldi log-mel at 32 000 Hz).
  *
  * The first window is exactly the seed's input, librosa.load(path, sr=22050, duration=3.0) zero-padded/truncated to
  * 66150 samples: the first int(3 * sr) native samples resampled on their own (so its last samples see the same edge
  * as librosa's). Later windows come from the whole recording resampled once.
  */
-import { AUDIO, MEL, WINDOW_SAMPLES } from '../config.js';
+import { AUDIO } from '../config.js';
 import { invalidArgument } from '../errors.js';
 import { decodeAudio, type DecodeOptions } from './decode.js';
 import { checkFiniteWindows } from './limits.js';
-import { MelSpectrogram } from './mel.js';
+import { frontEnd, librosaEngine, type FrontEnd, type FrontEndName } from './frontends/index.js';
+import type { MelSpectrogram } from './mel.js';
 import { resample } from './resample.js';
 import { fixLength, toMono, windowGeometry, windowStarts } from './signal.js';
 
 export interface AnalyseOptions extends DecodeOptions {
   /**
-   * Hop between windows in seconds (default AUDIO.hopSeconds), rounded to whole STFT hops (512 samples, 23 ms) so
-   * overlapping windows share STFT frames: 1 s becomes 0.9985 s.
+   * Hop between windows in seconds (default AUDIO.hopSeconds), rounded to whole STFT hops (512 samples, 23 ms, with
+   * the librosa front end) so overlapping windows share STFT frames: 1 s becomes 0.9985 s.
    */
   hopSeconds?: number;
   /** Analyse at most this many windows from the start (e.g. 1 for a single clip). Default: all. */
   maxWindows?: number;
+  /** The model's front end (its manifest's `frontEnd`); default 'librosa'. */
+  frontEnd?: FrontEndName;
 }
 
 export interface SpectrogramWindow {
@@ -28,12 +32,14 @@ export interface SpectrogramWindow {
   start: number;
   /** End of the real audio in the window, seconds (the recording's end for a zero-padded last window). */
   end: number;
-  /** Log-mel dB, float32 row-major [mel][frame]: nMels x frames. */
+  /** The front end's features (log-mel dB for librosa), float32 row-major [mel][frame]: nMels x frames. */
   db: Float32Array;
 }
 
 export interface Analysis {
-  /** Rate the spectrograms were computed at (AUDIO.sampleRate). */
+  /** The front end that computed the windows' features. */
+  frontEnd: FrontEndName;
+  /** Rate the spectrograms were computed at (the front end's). */
   sampleRate: number;
   nMels: number;
   /** STFT frames per window. */
@@ -44,24 +50,22 @@ export interface Analysis {
   windows: SpectrogramWindow[];
 }
 
-let engine: MelSpectrogram | null = null;
-
-/** The shared mel engine at the model's rate, built on first use. */
+/** The librosa mel engine (the default front end's), for callers that want its dB spectrogram directly. */
 export function melEngine(): MelSpectrogram {
-  return (engine ??= new MelSpectrogram(AUDIO.sampleRate, MEL));
+  return librosaEngine();
 }
 
-/** The seed's 3 s clip: librosa.load(sr=22050, duration=3.0) then fix_length to WINDOW_SAMPLES (66150). */
-export function fixedClip(mono: Float32Array, sampleRate: number): Float32Array {
+/** The seed's 3 s clip: librosa.load(sr=rate, duration=3.0) then fix_length to one window (66150 at 22050 Hz). */
+export function fixedClip(mono: Float32Array, sampleRate: number, fe: FrontEnd = frontEnd('librosa')): Float32Array {
   const native = mono.subarray(0, Math.floor(AUDIO.windowSeconds * sampleRate));
-  const y = sampleRate === AUDIO.sampleRate ? native : resample(native, sampleRate, AUDIO.sampleRate);
-  return fixLength(y, WINDOW_SAMPLES);
+  const y = sampleRate === fe.sampleRate ? native : resample(native, sampleRate, fe.sampleRate);
+  return fixLength(y, fe.windowSamples);
 }
 
 /** analyse() for samples already decoded (e.g. a browser microphone buffer). Synchronous. */
 export function analyseSamples(mono: Float32Array, sampleRate: number, options: Omit<AnalyseOptions, keyof DecodeOptions> = {}): Analysis {
-  const mel = melEngine();
-  const rate = AUDIO.sampleRate;
+  const mel = frontEnd(options.frontEnd);
+  const rate = mel.sampleRate;
   const duration = mono.length / sampleRate;
   const { windowLength, hopLength } = windowGeometry(rate, { hopSeconds: options.hopSeconds, alignSamples: mel.hopLength });
   const targetLength = Math.ceil((mono.length * rate) / sampleRate);
@@ -78,13 +82,13 @@ export function analyseSamples(mono: Float32Array, sampleRate: number, options: 
     db,
   });
 
-  const windows = [window(0, mel.db(fixedClip(mono, sampleRate)))];
+  const windows = [window(0, mel.features(fixedClip(mono, sampleRate, mel)))];
   if (starts.length > 1) {
     const y = sampleRate === rate ? mono : resample(mono, sampleRate, rate);
-    const rest = mel.dbWindows(y, starts.slice(1), windowLength);
+    const rest = mel.featureWindows(y, starts.slice(1), windowLength);
     rest.forEach((db, i) => windows.push(window(starts[i + 1], db)));
   }
-  return { sampleRate: rate, nMels: mel.nMels, frames: mel.frameCount(windowLength), sourceSampleRate: sampleRate, duration, windows };
+  return { frontEnd: mel.name, sampleRate: rate, nMels: mel.nMels, frames: mel.windowFrames, sourceSampleRate: sampleRate, duration, windows };
 }
 
 /** Decode an audio file and compute the log-mel spectrogram of every analysis window. Throws AudioError. */

@@ -30,3 +30,4 @@ export {
   type Analysis,
   type SpectrogramWindow,
 } from './analyse.js';
+export { frontEnd, FRONT_END_NAMES, type FrontEnd, type FrontEndName } from './frontends/index.js';

@@ -1,29 +1,51 @@
 /**
- * The serving side of a model: log-mel windows in, a verdict out. Wraps a loaded artifact (a folded classifier and
- * its manifest), converts windows to the model's input with one reused buffer, and runs them in batches.
- * A recording is danger when any window reaches the threshold; events merge consecutive hits.
+ * The serving side of a model: audio or feature windows in, a verdict out. Wraps a loaded artifact (a folded
+ * classifier and its manifest), analyses audio with the model's own front end, converts windows to the model's input
+ * with one reused buffer, and runs them in batches. A recording is danger when any window reaches the threshold;
+ * events merge consecutive hits. Models with a class head (the AudioSet backbone) also name what each window sounds
+ * like: their top classes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { MODEL } from '../config.ts';
-import type { Analysis } from '../audio/index.ts';
+import { API, MODEL } from '../config.ts';
+import { analyse, analyseSamples, frontEnd, type AnalyseOptions, type Analysis, type FrontEnd } from '../audio/index.ts';
+import { invalidArgument } from '../errors.ts';
 import { loadArtifact } from '../model/artifact.ts';
-import { fusedPredictor } from '../model/fused.ts';
+import { fusedOutputs } from '../model/fused.ts';
 import type { ModelFiles } from '../model/files.ts';
 import { melToModelInput, REPRESENTATION_SHAPES } from '../model/input.ts';
 import type { ModelManifest } from '../model/types.ts';
-import type { Prediction } from '../types.ts';
+import type { ClassScore, Prediction } from '../types.ts';
 import { windowsToEvents } from './events.ts';
+
+/** One window's model outputs: P(danger) and, for models with a class head, its top classes. */
+export interface WindowScore {
+  probability: number;
+  classes?: ClassScore[];
+}
 
 export class Detector {
   private scratch: Float32Array | undefined;
   /** The model's forward pass with its convolution chains fused (model/fused.ts): ~1/3 less time on wasm. */
-  private readonly forward: (x: tf.Tensor) => tf.Tensor;
+  private readonly forward: (x: tf.Tensor) => tf.Tensor[];
+  /** The front end the model was trained on (its manifest's). */
+  readonly frontEnd: FrontEnd;
 
   constructor(
     readonly model: tf.LayersModel,
     readonly manifest: ModelManifest,
   ) {
-    this.forward = fusedPredictor(model);
+    this.forward = fusedOutputs(model);
+    this.frontEnd = frontEnd(manifest.frontEnd);
+  }
+
+  /** Decodes and analyses a recording with this model's front end. */
+  analyse(bytes: Uint8Array | ArrayBuffer, options: Omit<AnalyseOptions, 'frontEnd'> = {}): Promise<Analysis> {
+    return analyse(bytes, { ...options, frontEnd: this.frontEnd.name });
+  }
+
+  /** analyse() for decoded samples (a microphone buffer). */
+  analyseSamples(mono: Float32Array, sampleRate: number, options: Omit<AnalyseOptions, 'frontEnd'> = {}): Analysis {
+    return analyseSamples(mono, sampleRate, { ...options, frontEnd: this.frontEnd.name });
   }
 
   /** Loads and checks an artifact (file map from a folder, a blob store or fetch). */
@@ -40,29 +62,45 @@ export class Detector {
     return this.manifest.threshold;
   }
 
-  /** P(danger) of each log-mel window, `batchSize` windows per model call. */
+  /** P(danger) of each feature window, `batchSize` windows per model call. */
   async probabilities(mels: readonly Float32Array[], batchSize: number = MODEL.embedBatchSize): Promise<number[]> {
-    const out: number[] = [];
+    return (await this.scores(mels, batchSize)).map((s) => s.probability);
+  }
+
+  /** P(danger) and the top classes (class-head models) of each feature window, `batchSize` windows per model call. */
+  async scores(mels: readonly Float32Array[], batchSize: number = MODEL.embedBatchSize): Promise<WindowScore[]> {
+    const out: WindowScore[] = [];
+    const labels = this.manifest.classLabels;
     for (let i = 0; i < mels.length; i += batchSize) {
       const chunk = mels.slice(i, i + batchSize);
       // One reused buffer, grown to the largest batch: a fresh 4.8 MB array per call costs more in page faults
       // than the conversion itself.
-      const [h, w] = REPRESENTATION_SHAPES[this.manifest.representation];
-      const size = chunk.length * h * w * 3;
+      const [h, w, c] = REPRESENTATION_SHAPES[this.manifest.representation];
+      const size = chunk.length * h * w * c;
       if (!this.scratch || this.scratch.length < size) this.scratch = new Float32Array(size);
       const input = melToModelInput(chunk, this.manifest.representation, this.scratch);
-      const p = tf.tidy(() => this.forward(tf.tensor4d(input.data, input.shape)));
-      out.push(...(await p.data()));
+      const [p, logits] = tf.tidy(() => this.forward(tf.tensor4d(input.data, input.shape)));
+      const probabilities = await p.data();
+      const classLogits = logits && labels.length > 0 ? await logits.data() : undefined;
       p.dispose();
+      logits?.dispose();
+      for (let j = 0; j < chunk.length; j++) {
+        const score: WindowScore = { probability: probabilities[j] };
+        if (classLogits) score.classes = topClasses(classLogits.subarray(j * labels.length, (j + 1) * labels.length), labels, API.windowClasses);
+        out.push(score);
+      }
     }
     return out;
   }
 
-  /** Verdict on an analysed recording, from window probabilities computed here or given (micro-batched callers). */
-  async predict(analysis: Analysis, options: { threshold?: number; probabilities?: number[] } = {}): Promise<Prediction> {
+  /** Verdict on an analysed recording, from window scores computed here or given (micro-batched callers). */
+  async predict(analysis: Analysis, options: { threshold?: number; scores?: WindowScore[] } = {}): Promise<Prediction> {
+    if (analysis.frontEnd !== this.frontEnd.name) {
+      throw invalidArgument(`This model reads ${this.frontEnd.name} features; the analysis has ${analysis.frontEnd}.`, { model: this.frontEnd.name, analysis: analysis.frontEnd });
+    }
     const threshold = options.threshold ?? this.threshold;
-    const probs = options.probabilities ?? (await this.probabilities(analysis.windows.map((w) => w.db)));
-    return verdict(analysis, probs, threshold, this.version);
+    const scores = options.scores ?? (await this.scores(analysis.windows.map((w) => w.db)));
+    return verdict(analysis, scores, threshold, this.version);
   }
 
   dispose(): void {
@@ -70,9 +108,19 @@ export class Detector {
   }
 }
 
-/** Assembles a Prediction from window probabilities (pure; shared with the browser's live monitor). */
-export function verdict(analysis: Pick<Analysis, 'windows' | 'duration'>, probabilities: readonly number[], threshold: number, modelVersion: string): Prediction {
-  const windows = analysis.windows.map((w, i) => ({ start: w.start, end: w.end, probability: probabilities[i] }));
+/** The `k` classes with the highest sigmoid scores (multi-label heads: each class scored on its own). */
+export function topClasses(logits: ArrayLike<number>, labels: readonly string[], k: number): ClassScore[] {
+  const order = Array.from({ length: labels.length }, (_, i) => i).sort((a, b) => logits[b] - logits[a]);
+  return order.slice(0, k).map((i) => ({ label: labels[i], score: 1 / (1 + Math.exp(-logits[i])) }));
+}
+
+/** Assembles a Prediction from window scores or probabilities (pure; shared with the browser's live monitor). */
+export function verdict(analysis: Pick<Analysis, 'windows' | 'duration'>, scores: readonly (WindowScore | number)[], threshold: number, modelVersion: string): Prediction {
+  const windows = analysis.windows.map((w, i) => {
+    const s = scores[i];
+    return typeof s === 'number' ? { start: w.start, end: w.end, probability: s } : { start: w.start, end: w.end, probability: s.probability, ...(s.classes ? { classes: s.classes } : {}) };
+  });
+  const probabilities = windows.map((w) => w.probability);
   const probability = Math.max(0, ...probabilities);
   const danger = probability >= threshold;
   return {

@@ -11,7 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { AUDIO, MEL, type AudioConfig, type MelConfig } from '../config.ts';
+import { AUDIO, type AudioConfig, type KaldiMelConfig, type MelConfig } from '../config.ts';
+import { frontEnd, FRONT_END_NAMES } from '../audio/frontends/index.ts';
 import { SentinelError } from '../errors.ts';
 import { sha256Hex } from '../hash.ts';
 import { keepFrozenBatchNormInInferenceMode } from './classifier.ts';
@@ -19,17 +20,23 @@ import { keepFrozenBatchNormInInferenceMode } from './classifier.ts';
 import './mel-stats.ts';
 import { jsonBytes, modelFromFiles, modelToFiles, readJsonFile, MODEL_JSON, type ModelFiles } from './files.ts';
 import { REPRESENTATION_SHAPES } from './input.ts';
-import { MANIFEST_FILE, MANIFEST_SCHEMA, TRAINING_MODES, type ManifestInput, type ModelManifest } from './types.ts';
+import { BACKBONE_NAMES, MANIFEST_FILE, MANIFEST_SCHEMA, TRAINING_MODES, type ManifestInput, type ModelManifest } from './types.ts';
 
 export interface ModelArtifact {
   model: tf.LayersModel;
   manifest: ModelManifest;
 }
 
-/** The running pipeline's settings a model must have been trained with. */
+/** The running pipeline's settings a model must have been trained with (default: its front end's, today's code). */
 export interface PipelineConfig {
   audio: Pick<AudioConfig, 'sampleRate' | 'windowSeconds'>;
-  mel: MelConfig;
+  mel: MelConfig | KaldiMelConfig;
+}
+
+/** What today's code computes for a manifest's front end. */
+function pipelineOf(manifest: Pick<ModelManifest, 'frontEnd'>): PipelineConfig {
+  const fe = frontEnd(manifest.frontEnd);
+  return { audio: { sampleRate: fe.sampleRate, windowSeconds: AUDIO.windowSeconds }, mel: fe.config };
 }
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -41,16 +48,18 @@ const manifestSchema = z.object({
   parentVersion: z.string().min(1).nullable(),
   createdAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date'),
   backbone: z.object({
-    name: z.literal('mobilenet_v2'),
+    // Models made before the backbone was a choice call MobileNetV2 'mobilenet_v2'.
+    name: z.preprocess((v) => (v === 'mobilenet_v2' ? 'mobilenetv2' : v), z.enum(BACKBONE_NAMES)),
     alpha: finite.refine((a) => a > 0, 'must be > 0'),
     weightsSource: z.string().min(1),
     folded: z.boolean(),
   }),
+  frontEnd: z.enum(FRONT_END_NAMES as [string, ...string[]]).default('librosa'),
   audio: z.object({ sampleRate: finite, windowSeconds: finite }),
-  mel: z.object({
-    nFft: count, hopLength: count, nMels: count, fMin: finite, fMax: finite, power: finite, amin: finite, topDb: finite,
-  }),
-  representation: z.enum(['magma224', 'grey128']),
+  // Each front end has its own parameters; checkPipelineCompatibility compares them key by key.
+  mel: z.record(z.string(), finite),
+  representation: z.enum(['magma224', 'grey128', 'logmel']),
+  classLabels: z.array(z.string()).default([]),
   threshold: finite.refine((t) => t >= 0 && t <= 1, 'must be in [0, 1]'),
   // Metrics' shape belongs to shared/metrics; here only "an object per evaluation set".
   metrics: z.record(z.string(), z.record(z.string(), z.unknown())),
@@ -64,6 +73,7 @@ const manifestSchema = z.object({
       command: z.string(),
       mode: z.enum(TRAINING_MODES),
       epochs: count,
+      thresholdFrom: z.enum(['out-of-fold', 'out-of-fold+out-of-source', 'validation']).optional(),
     })
     .nullable(),
   files: z.record(z.string(), z.object({ bytes: count, sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
@@ -88,15 +98,16 @@ function validateManifest(value: unknown, code: string, what: string): ModelMani
 }
 
 /** Throws MODEL_CONFIG_MISMATCH listing every audio/mel setting that differs between the manifest and `pipeline`. */
-export function checkPipelineCompatibility(manifest: ModelManifest, pipeline: PipelineConfig = { audio: AUDIO, mel: MEL }): void {
+export function checkPipelineCompatibility(manifest: ModelManifest, pipeline: PipelineConfig = pipelineOf(manifest)): void {
   const differences: Record<string, { model: unknown; pipeline: unknown }> = {};
   for (const key of ['sampleRate', 'windowSeconds'] as const) {
     if (manifest.audio[key] !== pipeline.audio[key]) {
       differences[`audio.${key}`] = { model: manifest.audio[key], pipeline: pipeline.audio[key] };
     }
   }
-  for (const key of Object.keys(pipeline.mel) as Array<keyof MelConfig>) {
-    if (manifest.mel[key] !== pipeline.mel[key]) differences[`mel.${key}`] = { model: manifest.mel[key], pipeline: pipeline.mel[key] };
+  const [model, running] = [manifest.mel as unknown as Record<string, number>, pipeline.mel as unknown as Record<string, number>];
+  for (const key of new Set([...Object.keys(running), ...Object.keys(model)])) {
+    if (model[key] !== running[key]) differences[`mel.${key}`] = { model: model[key], pipeline: running[key] };
   }
   const keys = Object.keys(differences);
   if (keys.length > 0) {
@@ -109,20 +120,27 @@ export function checkPipelineCompatibility(manifest: ModelManifest, pipeline: Pi
   }
 }
 
-/** The model's input must be the representation's [h, w, 3] (or size-agnostic) and its output one probability. */
-function checkModelFitsManifest(model: tf.LayersModel, manifest: Pick<ModelManifest, 'representation'>, code: string): void {
-  const [h, w] = REPRESENTATION_SHAPES[manifest.representation];
+/**
+ * The model's input must be the representation's [h, w, c] (or size-agnostic) and its output one probability, plus
+ * the backbone's class logits as a second output when the manifest lists class labels.
+ */
+function checkModelFitsManifest(model: tf.LayersModel, manifest: Pick<ModelManifest, 'representation' | 'classLabels'>, code: string): void {
+  const [h, w, c] = REPRESENTATION_SHAPES[manifest.representation];
   const input = model.inputs[0]?.shape;
   const output = model.outputs[0]?.shape;
+  const labels = manifest.classLabels?.length ?? 0;
+  const logits = model.outputs[1]?.shape;
   const inputOk =
     model.inputs.length === 1 && input?.length === 4 && (input[1] === h || input[1] === null) &&
-    (input[2] === w || input[2] === null) && input[3] === 3;
-  const outputOk = model.outputs.length === 1 && output?.length === 2 && output[1] === 1;
+    (input[2] === w || input[2] === null) && input[3] === c;
+  const outputOk =
+    model.outputs.length === (labels > 0 ? 2 : 1) && output?.length === 2 && output[1] === 1 &&
+    (labels === 0 || (logits?.length === 2 && logits[1] === labels));
   if (!inputOk || !outputOk) {
     throw new SentinelError(
       code,
-      `Model takes [${input}] and gives [${output}], but representation ${manifest.representation} needs [null,${h},${w},3] -> [null,1].`,
-      { input, output, representation: manifest.representation },
+      `Model takes [${input}] and gives [${model.outputs.map((o) => `[${o.shape}]`).join(', ')}], but representation ${manifest.representation} needs [null,${h},${w},${c}] -> [null,1]${labels ? ` and [null,${labels}]` : ''}.`,
+      { input, outputs: model.outputs.map((o) => o.shape), representation: manifest.representation },
     );
   }
 }
@@ -143,7 +161,7 @@ export async function serializeArtifact(model: tf.LayersModel, manifest: Manifes
 }
 
 /** File map -> checked model + manifest (see the module comment for the checks and error codes). */
-export async function loadArtifact(files: ModelFiles, pipeline: PipelineConfig = { audio: AUDIO, mel: MEL }): Promise<ModelArtifact> {
+export async function loadArtifact(files: ModelFiles, pipeline?: PipelineConfig): Promise<ModelArtifact> {
   const manifest = readManifest(files);
   if (manifest.files[MODEL_JSON] === undefined) {
     throw new SentinelError('MODEL_ARTIFACT_INVALID', `${MANIFEST_FILE} does not list ${MODEL_JSON}.`);

@@ -17,7 +17,10 @@ import { MODEL } from '../config.ts';
 import { SentinelError } from '../errors.ts';
 import { melToModelInput, type InputRepresentation, type ModelInput } from './input.ts';
 import { MEL_STATS_VERSION, MelStats, melStatsDim, melStatsVersionOfDim, type MelStatsVersion } from './mel-stats.ts';
-import { MOBILENET_V2_OUTPUT } from './mobilenetv2.ts';
+// Registers the AudioSet backbone's custom layer (hardswish) by name, so classifiers on it load anywhere
+// (Node, Lambda, browser, training threads).
+import './backbones/efficientat.ts';
+import { ClassMax } from './class-prior.ts';
 import type { HeadConfig } from './types.ts';
 
 /** Layer names of the head; `buildHead` and `buildClassifier` use the same ones so weights move by name. */
@@ -26,6 +29,8 @@ export const HEAD_LAYERS = Object.freeze({
   pool: 'global_average_pooling',
   /** The acoustic statistics branch (mel-stats.ts) and the concatenation of it with the pooled embedding. */
   melStats: 'mel_stats',
+  /** The backbone's danger score from its class logits (class-prior.ts). */
+  classPrior: 'class_prior',
   features: 'head_features',
   hidden: 'head_dense',
   dropout: 'head_dropout',
@@ -134,25 +139,55 @@ export function backboneChannels(backbone: tf.LayersModel): number {
 }
 
 /**
- * backbone -> GlobalAveragePooling2D [-> concatenated with MelStats(input)] -> head, one flat functional model
- * sharing the backbone's layers (and weights). `head` is a config (fresh random head) or a head model from buildHead
- * whose weights are copied in; a head as wide as the embedding plus some version's statistics (mel-stats.ts) gets
- * that version's statistics branch (`melStats` forces the current version either way for a fresh head). The
- * backbone starts frozen (trainable false); see setBackboneTrainable.
+ * The backbone's own classifier on the pooled embedding (e.g. AudioSet's 527 logits), carried inside a Sentinel
+ * classifier as a second output so serving can say what the model hears; `readByHead` also feeds its logits to the
+ * danger head beside the embedding.
+ */
+export interface ClassHeadOption {
+  model: tf.LayersModel;
+  readByHead: boolean;
+  /** With readByHead: the head also reads the highest logit of these classes (class-prior.ts), after the logits. */
+  priorClasses?: readonly number[];
+}
+
+/** The class head's layers re-applied on `pooled` (same names, same weights), so the classifier stays one flat graph. */
+function applyClassHead(model: tf.LayersModel, pooled: tf.SymbolicTensor): { logits: tf.SymbolicTensor; copy: () => void } {
+  const pairs: [tf.layers.Layer, tf.layers.Layer][] = [];
+  let x = pooled;
+  for (const layer of model.layers) {
+    if (layer.getClassName() === 'InputLayer') continue;
+    const cls = layer.constructor as unknown as { fromConfig(c: unknown, config: tf.serialization.ConfigDict): tf.layers.Layer };
+    const clone = cls.fromConfig(layer.constructor, layer.getConfig());
+    x = clone.apply(x) as tf.SymbolicTensor;
+    pairs.push([layer, clone]);
+  }
+  return { logits: x, copy: () => pairs.forEach(([from, to]) => to.setWeights(from.getWeights())) };
+}
+
+/**
+ * backbone -> GlobalAveragePooling2D [-> concatenated with the class head's logits and/or MelStats(input)] -> head,
+ * one flat functional model sharing the backbone's layers (and weights). `head` is a config (fresh random head) or a
+ * head model from buildHead whose weights are copied in; a head as wide as the embedding plus some version's
+ * statistics (mel-stats.ts) gets that version's statistics branch (`melStats` forces the current version either way
+ * for a fresh head). With `classHead` the model has a second output, the backbone's class logits. The backbone starts
+ * frozen (trainable false); see setBackboneTrainable.
  */
 export function buildClassifier(options: {
   backbone: tf.LayersModel;
   head?: Partial<HeadConfig> | tf.LayersModel;
   melStats?: boolean;
+  classHead?: ClassHeadOption;
   seed?: number;
 }): tf.LayersModel {
-  const { backbone, seed } = options;
+  const { backbone, seed, classHead } = options;
   if (backbone.outputs.length !== 1 || backbone.outputs[0].rank !== 4) {
     throw new SentinelError('INVALID_ARGUMENT', 'Backbone must have one 4-D (feature map) output.');
   }
   const headModel = options.head instanceof tf.LayersModel ? options.head : undefined;
   const config = headModel ? headConfigOf(headModel) : { ...MODEL.head, ...(options.head as Partial<HeadConfig>) };
-  const embeddingDim = backboneChannels(backbone);
+  const prior = classHead?.readByHead && classHead.priorClasses?.length ? [...classHead.priorClasses] : undefined;
+  const logitsDim = classHead?.readByHead ? classHeadClasses(classHead.model) + (prior ? 1 : 0) : 0;
+  const embeddingDim = backboneChannels(backbone) + logitsDim;
   const statsVersion: MelStatsVersion | undefined = headModel
     ? melStatsVersionOfDim(headInputDim(headModel) - embeddingDim)
     : options.melStats ? MEL_STATS_VERSION : undefined;
@@ -162,29 +197,66 @@ export function buildClassifier(options: {
       `Head takes ${headInputDim(headModel)} features but the backbone gives ${embeddingDim} (${embeddingDim + melStatsDim(MEL_STATS_VERSION)} with acoustic statistics).`,
     );
   }
-  let features = tf.layers.globalAveragePooling2d({ name: HEAD_LAYERS.pool }).apply(backbone.outputs[0]) as tf.SymbolicTensor;
-  if (statsVersion) {
-    const stats = new MelStats({ name: HEAD_LAYERS.melStats, version: statsVersion }).apply(backbone.inputs[0]) as tf.SymbolicTensor;
-    features = tf.layers.concatenate({ name: HEAD_LAYERS.features }).apply([features, stats]) as tf.SymbolicTensor;
-  }
+  const pooled = tf.layers.globalAveragePooling2d({ name: HEAD_LAYERS.pool }).apply(backbone.outputs[0]) as tf.SymbolicTensor;
+  const parts = [pooled];
+  const classes = classHead && applyClassHead(classHead.model, pooled);
+  if (classes && classHead?.readByHead) parts.push(classes.logits);
+  if (classes && prior) parts.push(new ClassMax({ name: HEAD_LAYERS.classPrior, classes: prior }).apply(classes.logits) as tf.SymbolicTensor);
+  if (statsVersion) parts.push(new MelStats({ name: HEAD_LAYERS.melStats, version: statsVersion }).apply(backbone.inputs[0]) as tf.SymbolicTensor);
+  const features = parts.length === 1 ? pooled : (tf.layers.concatenate({ name: HEAD_LAYERS.features }).apply(parts) as tf.SymbolicTensor);
   const output = applyAll(headLayers(config, seed), features);
-  const classifier = tf.model({ inputs: backbone.inputs, outputs: output, name: 'sentinel_classifier' });
+  const outputs = classes ? [output, classes.logits] : output;
+  const classifier = tf.model({ inputs: backbone.inputs, outputs, name: 'sentinel_classifier' });
+  classes?.copy();
   if (headModel) transplantWeights(headModel, classifier);
   setBackboneTrainable(classifier, false);
   keepFrozenBatchNormInInferenceMode(classifier);
   return classifier;
 }
 
-/** The feature-map part of a classifier (input -> MobileNetV2's last activation). */
+/** Classes of a class head (its output width). */
+function classHeadClasses(model: tf.LayersModel): number {
+  return model.outputs[0].shape[1] as number;
+}
+
+/** The feature-map part of a classifier: input -> the backbone's last activation (what the pooling reads). */
 export function backboneOf(model: tf.LayersModel): tf.LayersModel {
-  return tf.model({ inputs: model.inputs, outputs: model.getLayer(MOBILENET_V2_OUTPUT).output as tf.SymbolicTensor });
+  const featureMap = model.getLayer(HEAD_LAYERS.pool).input as tf.SymbolicTensor;
+  return tf.model({ inputs: model.inputs, outputs: featureMap });
+}
+
+/** The backbone's class head inside a classifier (pooled embedding -> class logits), or undefined when it has none. */
+export function classHeadOf(model: tf.LayersModel): ClassHeadOption | undefined {
+  if (model.outputs.length < 2) return undefined;
+  const pooled = model.getLayer(HEAD_LAYERS.pool).output as tf.SymbolicTensor;
+  const logits = model.outputs[1];
+  const input = tf.input({ shape: [pooled.shape[1] as number], name: 'class_head_input' });
+  // Re-apply the classifier's class-head layers (those between the pooling and the logits) on a fresh input.
+  const chain: tf.layers.Layer[] = [];
+  let node = logits.sourceLayer;
+  while (node && node.name !== HEAD_LAYERS.pool) {
+    chain.unshift(node);
+    // Node 0: the layer's call inside the classifier (re-applying it below adds more nodes).
+    node = (node.getInputAt(0) as tf.SymbolicTensor).sourceLayer;
+  }
+  const out = chain.reduce((x, layer) => layer.apply(x) as tf.SymbolicTensor, input as tf.SymbolicTensor);
+  const features = model.layers.find((l) => l.name === HEAD_LAYERS.features);
+  const inbound = features ? (features.getInputAt(0) as tf.SymbolicTensor[]).map((t) => t.sourceLayer.name) : [];
+  const prior = model.layers.find((l) => l.name === HEAD_LAYERS.classPrior) as ClassMax | undefined;
+  return {
+    model: tf.model({ inputs: input, outputs: out, name: 'class_head' }),
+    readByHead: inbound.includes(logits.sourceLayer.name),
+    ...(prior ? { priorClasses: prior.classes } : {}),
+  };
 }
 
 /** A head model carrying a classifier's head weights, as wide as its features (warm starts, continue-training). */
 export function headOf(model: tf.LayersModel): tf.LayersModel {
   const layer = model.layers.find((l) => l.name === HEAD_LAYERS.melStats) as MelStats | undefined;
   const stats = layer ? melStatsDim(layer.version, layer.bands) : 0;
-  const head = buildHead({ embeddingDim: backboneChannels(backboneOf(model)) + stats, head: headConfigOf(model) });
+  const classes = classHeadOf(model);
+  const logits = classes?.readByHead ? classHeadClasses(classes.model) + (classes.priorClasses ? 1 : 0) : 0;
+  const head = buildHead({ embeddingDim: backboneChannels(backboneOf(model)) + logits + stats, head: headConfigOf(model) });
   transplantWeights(model, head);
   return head;
 }
@@ -251,9 +323,9 @@ export async function embed(
         } else {
           batch = inputs;
         }
-        const per = batch.shape[1] * batch.shape[2] * 3;
+        const per = batch.shape[1] * batch.shape[2] * batch.shape[3];
         const offset = 'mels' in inputs ? 0 : start * per;
-        x = tf.tensor4d(batch.data.subarray(offset, offset + (end - start) * per), [end - start, batch.shape[1], batch.shape[2], 3]);
+        x = tf.tensor4d(batch.data.subarray(offset, offset + (end - start) * per), [end - start, batch.shape[1], batch.shape[2], batch.shape[3]]);
       }
       const features = backbone.predict(x, { batchSize: end - start }) as tf.Tensor;
       return features.mean([1, 2]) as tf.Tensor2D;

@@ -58,9 +58,15 @@ function convOp(layer: tf.layers.Layer, c: LayerConfig, pad: Padding, activation
  * equivalent when the model has a shape this does not handle (several inputs or outputs, a layer used twice).
  */
 export function fusedPredictor(model: tf.LayersModel): (x: tf.Tensor) => tf.Tensor {
-  const fallback = (x: tf.Tensor) => model.predict(x) as tf.Tensor;
+  const all = fusedOutputs(model);
+  return (x) => all(x)[0];
+}
+
+/** fusedPredictor for every output of the model, in the model's output order (call inside tf.tidy). */
+export function fusedOutputs(model: tf.LayersModel): (x: tf.Tensor) => tf.Tensor[] {
+  const fallback = (x: tf.Tensor) => [model.predict(x)].flat() as tf.Tensor[];
   const config = model.getConfig() as unknown as { layers: LayerConfig[]; inputLayers: [string, number, number][]; outputLayers: [string, number, number][] };
-  if (config.inputLayers?.length !== 1 || config.outputLayers?.length !== 1) return fallback;
+  if (config.inputLayers?.length !== 1 || !(config.outputLayers?.length >= 1)) return fallback;
   if (config.layers.some((l) => l.inboundNodes.length > 1 || l.inboundNodes.some((node) => node.some(([, nodeIndex, tensorIndex]) => nodeIndex !== 0 || tensorIndex !== 0)))) {
     return fallback;
   }
@@ -68,10 +74,10 @@ export function fusedPredictor(model: tf.LayersModel): (x: tf.Tensor) => tf.Tens
   const inputsOf = (l: LayerConfig) => (l.inboundNodes[0] ?? []).map(([name]) => name);
   const consumers = new Map<string, string[]>();
   for (const l of config.layers) for (const i of inputsOf(l)) consumers.set(i, [...(consumers.get(i) ?? []), l.name]);
-  const output = config.outputLayers[0][0];
+  const outputs = config.outputLayers.map(([name]) => name);
   const only = (name: string) => {
     const users = consumers.get(name) ?? [];
-    return users.length === 1 && name !== output ? byName.get(users[0]) : undefined;
+    return users.length === 1 && !outputs.includes(name) ? byName.get(users[0]) : undefined;
   };
 
   // A chain's step is named after its last layer: the layers it absorbs had no other consumer.
@@ -118,11 +124,11 @@ export function fusedPredictor(model: tf.LayersModel): (x: tf.Tensor) => tf.Tens
       values.set(step.name, step.run(step.inputs.map((name) => values.get(name)!)));
       for (const name of step.inputs) {
         const value = values.get(name);
-        if (!value || lastUse.get(name) !== i || name === inputName || name === output) continue;
+        if (!value || lastUse.get(name) !== i || name === inputName || outputs.includes(name)) continue;
         value.dispose();
         values.delete(name);
       }
     });
-    return values.get(output)!;
+    return outputs.map((name) => values.get(name)!);
   };
 }

@@ -19,27 +19,31 @@
  * Plain loops over precomputed tables: exact, backend-agnostic; magma224 ~0.4 ms per clip into a reused buffer
  * (tests/bench/cases/model.ts), small next to the backbone (~10 ms folded on wasm).
  */
-import { MEL, WINDOW_FRAMES } from '../config.ts';
+import { AUDIO, KALDI_MEL, MEL, WINDOW_FRAMES } from '../config.ts';
 import { SentinelError } from '../errors.ts';
 import type { InputRepresentation } from './types.ts';
 
 export type { InputRepresentation };
-export const INPUT_REPRESENTATIONS: readonly InputRepresentation[] = ['magma224', 'grey128'];
+export const INPUT_REPRESENTATIONS: readonly InputRepresentation[] = ['magma224', 'grey128', 'logmel'];
+
+/** Kaldi frames of one window: pre-emphasis leaves N - 1 samples, then 1 + floor((N - 1) / hop) (300 for 3 s). */
+const LOGMEL_FRAMES = 1 + Math.floor((Math.round(KALDI_MEL.sampleRate * AUDIO.windowSeconds) - 1) / KALDI_MEL.hopLength);
 
 /** Model input size per representation: [height, width, channels]. */
-export const REPRESENTATION_SHAPES: Readonly<Record<InputRepresentation, readonly [number, number, 3]>> = Object.freeze({
+export const REPRESENTATION_SHAPES: Readonly<Record<InputRepresentation, readonly [number, number, number]>> = Object.freeze({
   magma224: [224, 224, 3] as const,
   grey128: [MEL.nMels, WINDOW_FRAMES, 3] as const,
+  logmel: [KALDI_MEL.nMels, LOGMEL_FRAMES, 1] as const,
 });
 
-/** A batch of model inputs: NHWC float32 in [-1, 1]; `tf.tensor4d(data, shape)` makes the model's input. */
+/** A batch of model inputs: NHWC float32 (images in [-1, 1]); `tf.tensor4d(data, shape)` makes the model's input. */
 export interface ModelInput {
   data: Float32Array;
-  shape: [number, number, number, 3];
+  shape: [number, number, number, number];
 }
 
 export function isInputRepresentation(x: unknown): x is InputRepresentation {
-  return x === 'magma224' || x === 'grey128';
+  return (INPUT_REPRESENTATIONS as readonly unknown[]).includes(x);
 }
 
 /**
@@ -113,6 +117,19 @@ function checkMel(mel: Float32Array, index: number): void {
 
 function nonFinite(index: number, at: number): SentinelError {
   return new SentinelError('INVALID_ARGUMENT', `Mel spectrogram ${index} has a non-finite value at ${at}.`, { index, at });
+}
+
+/** logmel for one clip into out[offset ..]: the Kaldi features as they are ([mel][frame] is already NHWC with c = 1). */
+function logmel(mel: Float32Array, index: number, out: Float32Array, offset: number): void {
+  const [h, w] = REPRESENTATION_SHAPES.logmel;
+  if (!(mel instanceof Float32Array) || mel.length !== h * w) {
+    throw new SentinelError('INVALID_ARGUMENT', `Log-mel ${index} must be a Float32Array of ${h}x${w} = ${h * w} values, got ${mel instanceof Float32Array ? mel.length : typeof mel}.`, {
+      index,
+      expected: h * w,
+    });
+  }
+  for (let i = 0; i < mel.length; i++) if (!Number.isFinite(mel[i])) throw nonFinite(index, i);
+  out.set(mel, offset);
 }
 
 /** magma224 for one clip into out[offset ..]: colour-map at native size (flipped), then separable bilinear resize. */
@@ -194,17 +211,18 @@ export function melToModelInput(
       `Unknown input representation "${String(representation)}"; use one of ${INPUT_REPRESENTATIONS.join(', ')}.`,
     );
   }
-  const [h, w] = REPRESENTATION_SHAPES[representation];
-  const perClip = h * w * 3;
+  const [h, w, c] = REPRESENTATION_SHAPES[representation];
+  const perClip = h * w * c;
   const size = mels.length * perClip;
   if (out !== undefined && !(out instanceof Float32Array && out.length >= size)) {
     throw new SentinelError('INVALID_ARGUMENT', `Output buffer must be a Float32Array of at least ${size} values.`, { size });
   }
   const data = out === undefined ? new Float32Array(size) : out.subarray(0, size);
   mels.forEach((mel, i) => {
+    if (representation === 'logmel') return logmel(mel, i, data, i * perClip);
     checkMel(mel, i);
     if (representation === 'magma224') magma224(mel, i, data, i * perClip);
     else grey128(mel, i, data, i * perClip);
   });
-  return { data, shape: [mels.length, h, w, 3] };
+  return { data, shape: [mels.length, h, w, c] };
 }

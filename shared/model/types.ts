@@ -2,15 +2,24 @@
  * Types of the model core in one place: the input representation, the classifier head, and the model artifact's
  * manifest (`sentinel.json`). Defaults live in shared/config.ts (MODEL); each field below says which applies.
  */
-import type { AudioConfig, MelConfig } from '../config.ts';
+import type { AudioConfig, KaldiMelConfig, MelConfig } from '../config.ts';
+import type { FrontEndName } from '../audio/frontends/index.ts';
 import type { Metrics } from '../metrics/types.ts';
 import type { Label } from '../types.ts';
 
 /**
- * How a mel spectrogram becomes an image (shared/model/input.ts): 'magma224' = specshow-like magma colours at
- * 224x224 (the seed's input; default MODEL.representation), 'grey128' = native 128x130 dB as grey.
+ * How a window's features become the backbone's input (shared/model/input.ts): 'magma224' = specshow-like magma
+ * colours at 224x224 (the seed's input), 'grey128' = native 128x130 dB as grey (MobileNetV2's default), 'logmel' =
+ * the front end's features as they are, one channel (the AudioSet backbone's input).
  */
-export type InputRepresentation = 'magma224' | 'grey128';
+export type InputRepresentation = 'magma224' | 'grey128' | 'logmel';
+
+/**
+ * The feature extractor under the head (shared/model/backbones/): 'mobilenetv2' = ImageNet MobileNetV2 on the librosa
+ * mel image (the seed's design); 'efficientat-mn04' = EfficientAT's AudioSet-pretrained MobileNetV3 x0.4 on the Kaldi mel.
+ */
+export type BackboneName = 'mobilenetv2' | 'efficientat-mn04';
+export const BACKBONE_NAMES = ['mobilenetv2', 'efficientat-mn04'] as const satisfies readonly BackboneName[];
 
 /** Classifier head on the pooled embedding. Defaults: MODEL.head (128 hidden units, dropout 0.3). */
 export interface HeadConfig {
@@ -38,12 +47,17 @@ export interface DataSummary {
   hashes: Record<string, string>;
 }
 
+/** Which predictions the threshold was chosen on (TRAINING.thresholdRule applied to them). */
+export type ThresholdSource = 'out-of-fold' | 'out-of-fold+out-of-source' | 'validation';
+
 export interface TrainingSummary {
   data: DataSummary;
   /** The command line (or API job) that trained it, for reproduction. */
   command: string;
   mode: TrainingMode;
   epochs: number;
+  /** Absent in models made before it was recorded (they used out-of-fold predictions). */
+  thresholdFrom?: ThresholdSource;
 }
 
 /** Version tag of the manifest format; a loader refuses formats it does not know. */
@@ -64,18 +78,26 @@ export interface ModelManifest {
   /** ISO 8601. */
   createdAt: string;
   backbone: {
-    name: 'mobilenet_v2';
+    name: BackboneName;
+    /** MobileNetV2's width multiplier (0.35 shipped); the AudioSet backbone's (0.4). */
     alpha: number;
     /** Where the starting weights came from (e.g. `keras-imagenet`, `random`, a parent version). */
     weightsSource: string;
     /** BatchNorm folded into the convolutions (a serving model; fine-tune from an unfolded one). */
     folded: boolean;
   };
-  /** The audio settings the model was trained with (must equal the running pipeline's AUDIO for these keys). */
+  /** The front end its windows go through (absent in models made before there was a choice: 'librosa'). */
+  frontEnd: FrontEndName;
+  /** The audio settings the model was trained with: the front end's rate and the window (checked on load). */
   audio: Pick<AudioConfig, 'sampleRate' | 'windowSeconds'>;
-  /** A copy of MEL at training time (must equal the running pipeline's). */
-  mel: MelConfig;
+  /** A copy of the front end's parameters at training time (must equal the running code's). */
+  mel: MelConfig | KaldiMelConfig;
   representation: InputRepresentation;
+  /**
+   * The backbone's own classes the model also outputs (a second output of logits), e.g. AudioSet's 527 labels in
+   * index order; empty when it has none. Shown per window so people see what the model hears.
+   */
+  classLabels: string[];
   /** Probability at or above which a window is danger. */
   threshold: number;
   /** Evaluation results keyed by the set they were measured on (e.g. `validation`, `test`). */

@@ -11,19 +11,21 @@
  * on CPU only tiny smoke runs). Pure: files, caches and backends come from the caller.
  */
 import * as tf from '@tensorflow/tfjs';
-import { AUDIO, MEL, MODEL, TRAINING } from '../config.ts';
-import { decodeAudio, resample, toMono } from '../audio/index.ts';
+import { AUDIO, MODEL, TRAINING } from '../config.ts';
+import { decodeAudio, frontEnd, resample, toMono, type FrontEnd } from '../audio/index.ts';
 import { invalidArgument, SentinelError } from '../errors.ts';
 import { sha256Hex } from '../hash.ts';
 import { chooseThreshold, evaluate } from '../metrics/index.ts';
 import type { Metrics } from '../metrics/types.ts';
-import { backboneChannels, buildClassifier, headInputDim, setBackboneTrainable, keepFrozenBatchNormInInferenceMode } from '../model/classifier.ts';
+import { backboneChannels, buildClassifier, buildHead, headInputDim, setBackboneTrainable, keepFrozenBatchNormInInferenceMode } from '../model/classifier.ts';
+import { classMaxOf } from '../model/class-prior.ts';
+import { BACKBONES } from '../model/backbones/index.ts';
 import { MEL_STATS_VERSION, melStatsDim, melStatsVersionOfDim, type MelStatsVersion } from '../model/mel-stats.ts';
 import { foldBatchNorm } from '../model/fold.ts';
 import { melToModelInput, REPRESENTATION_SHAPES, type InputRepresentation } from '../model/input.ts';
 import { readManifest, serializeArtifact } from '../model/artifact.ts';
 import type { ModelFiles } from '../model/files.ts';
-import type { HeadConfig, ModelManifest, TrainingMode } from '../model/types.ts';
+import type { BackboneName, HeadConfig, ModelManifest, ThresholdSource, TrainingMode } from '../model/types.ts';
 import type { LabeledClip, SkippedFile } from '../types.ts';
 import { inProcessCompute, type FeatureSpec, type TrainingCompute } from './compute.ts';
 import type { EmbeddingCache } from './embedding-cache.ts';
@@ -36,8 +38,12 @@ import { augmentedViews, windowViews, type PreparedClip, type View } from './vie
 import { AudioError } from '../audio/errors.ts';
 
 export interface BackboneSpec {
-  /** Feature-map model (MobileNetV2 without top); BN may be folded (frozen anyway in head mode). */
+  /** Which backbone it is (shared/model/backbones): decides the front end and representation. */
+  name: BackboneName;
+  /** Feature-map model (MobileNetV2 without top, EfficientAT without its classifier); BN may be folded (frozen anyway in head mode). */
   model: tf.LayersModel;
+  /** The backbone's own classifier on the pooled embedding (AudioSet's 527 logits) and its class names, if it has one. */
+  classHead?: { model: tf.LayersModel; labels: string[] };
   /** Identity of its weights (e.g. sha256 of weights.bin): part of every embedding cache key. */
   id: string;
   alpha: number;
@@ -75,9 +81,13 @@ export interface TrainRequest {
   sourceCv?: boolean;
   /** Head and finetune modes, grey128: the head also reads the window's acoustic statistics (default MODEL.melStats). */
   melStats?: boolean;
+  /** Backbones with a class head: the head also reads its class logits (default MODEL.readClassLogits; a warm start passes its parent's choice). */
+  readClassLogits?: boolean;
+  /** Share of the logit given to the backbone's own danger score (class-prior.ts; default TRAINING.classPriorWeight; 0 = none). */
+  classPriorWeight?: number;
   /** Head mode: heads trained per fit from different seeds and merged (default TRAINING.headEnsemble). */
   headEnsemble?: number;
-  /** 'top' mode: the first backbone layer trained (Keras name; default TRAINING.topFrom). */
+  /** 'top' mode: the first backbone layer trained (layer name; default: the backbone's topFrom, shared/model/backbones). */
   topFrom?: string;
   /** Fine-tuning: train backbone layers from this one on (Keras name) or all. */
   finetuneFrom?: string | 'all';
@@ -147,7 +157,7 @@ interface ClipViews {
   augmented: View[];
 }
 
-export async function prepareClips(clips: readonly LabeledClip[], progress: (d: number) => void): Promise<{ prepared: PreparedClip[]; skipped: SkippedFile[] }> {
+export async function prepareClips(clips: readonly LabeledClip[], progress: (d: number) => void, rate: number = AUDIO.sampleRate): Promise<{ prepared: PreparedClip[]; skipped: SkippedFile[] }> {
   const prepared: PreparedClip[] = [];
   const skipped: SkippedFile[] = [];
   for (let i = 0; i < clips.length; i++) {
@@ -155,7 +165,7 @@ export async function prepareClips(clips: readonly LabeledClip[], progress: (d: 
     try {
       const audio = await decodeAudio(clip.bytes);
       const mono = toMono(audio.channels);
-      const samples = audio.sampleRate === AUDIO.sampleRate ? mono : resample(mono, audio.sampleRate, AUDIO.sampleRate);
+      const samples = audio.sampleRate === rate ? mono : resample(mono, audio.sampleRate, rate);
       prepared.push({
         path: clip.path,
         label: clip.label,
@@ -316,9 +326,12 @@ export function sourceWeights(sources: readonly string[], y: ArrayLike<number>, 
  * 'head' (and finetune's warm-up): heads on the frozen backbone's cached embeddings (an ensemble of seeds) and, when
  * the features end with the acoustic statistics, a small head on those, merged into one head on all the features.
  */
-function headLearner(emb: Float32Array[][], clips: PreparedClip[], nWindows: number[], request: TrainRequest, statsDim: number, compute: TrainingCompute): Learner {
+function headLearner(emb: Float32Array[][], clips: PreparedClip[], nWindows: number[], request: TrainRequest, statsDim: number, compute: TrainingCompute, priorWeight = 0): Learner {
   const dim = emb[0][0].length;
-  const embeddingDim = dim - statsDim;
+  // With a class prior, the last column is the backbone's danger score (class-prior.ts): no head learns from it, a
+  // fixed part of the logit reads it.
+  const learnDim = priorWeight > 0 ? dim - 1 : dim;
+  const embeddingDim = learnDim - statsDim;
   return {
     async fit(fitOn, validation, seed, epochs, onEpoch) {
       const data = rows(fitOn, clips, emb, 'all', nWindows);
@@ -335,23 +348,32 @@ function headLearner(emb: Float32Array[][], clips: PreparedClip[], nWindows: num
         validation: val && { x: columns(val.x, dim, from, to), y: val.y },
       });
       const members = request.headEnsemble ?? TRAINING.headEnsemble;
-      const embeddings = statsDim > 0 ? part(0, embeddingDim) : { x: data.x, validation: val };
+      const embeddings = embeddingDim < dim ? part(0, embeddingDim) : { x: data.x, validation: val };
       // Member 0 keeps the run's seed (so one member = the plain head); only it reports epochs, for readable charts.
       const jobs: HeadTrainingOptions[] = Array.from({ length: members }, (_, m) => ({ ...embeddings, y: data.y, dim: embeddingDim, epochs, seed: seed + m * 7919, head: request.head, rowWeights, onEpoch: m === 0 ? onEpoch : undefined }));
       if (statsDim > 0) {
-        const stats = part(embeddingDim, dim);
+        const stats = part(embeddingDim, learnDim);
         jobs.push({ ...stats, y: data.y, dim: statsDim, epochs, seed: seed + 104729, head: TRAINING.melStatsHead, l2: TRAINING.melStatsL2, rowWeights });
       }
       const runs = await compute.trainHeads(jobs);
       const statsWeight = statsDim > 0 ? TRAINING.melStatsWeight : 0;
-      const parts = runs.map((r, m) => (m < members ? { head: r.head, from: 0, weight: (1 - statsWeight) / members } : { head: r.head, from: embeddingDim, weight: statsWeight }));
+      const learnt = 1 - priorWeight;
+      const parts = runs.map((r, m) => (m < members ? { head: r.head, from: 0, weight: (learnt * (1 - statsWeight)) / members } : { head: r.head, from: embeddingDim, weight: learnt * statsWeight }));
+      if (priorWeight > 0) parts.push({ head: identityHead(), from: learnDim, weight: priorWeight });
       const head = parts.length === 1 ? parts[0].head : mergeHeadParts(parts, dim);
-      if (parts.length > 1) runs.forEach((r) => r.head.dispose());
+      if (parts.length > 1) parts.forEach((p) => p.head.dispose());
       const best = runs.map((r) => r.bestEpoch).sort((a, b) => a - b);
       return { head, bestEpoch: best[Math.floor(best.length / 2)] };
     },
     windowFeatures: async (indices) => ({ x: stack(indices.flatMap((c) => emb[c].slice(0, nWindows[c]))), dim }),
   };
+}
+
+/** A head on one column whose logit is that column (kernel 1, bias 0): the class prior's fixed part of a merged head. */
+function identityHead(): tf.LayersModel {
+  const head = buildHead({ embeddingDim: 1, head: { hiddenUnits: 0, dropout: 0 } });
+  head.setWeights([tf.ones([1, 1]), tf.zeros([1])]);
+  return head;
 }
 
 /** 'top': the backbone's top and the head on cached cut-layer maps; every fit starts from the backbone's own top. */
@@ -397,16 +419,50 @@ function versionId(now: Date, hash: string): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${hash.slice(0, 6)}`;
 }
 
+/**
+ * Appends each row's class logits (the class head on the row's pooled embedding) to features [clip][view], and with
+ * `priorClasses` the class prior (class-prior.ts) after them.
+ */
+async function withClassLogits(features: Float32Array[][], classHead: tf.LayersModel, priorClasses: readonly number[] = []): Promise<Float32Array[][]> {
+  const rowsOf = features.flat();
+  const dim = rowsOf[0].length;
+  const out: Float32Array[] = [];
+  const batch = 512;
+  for (let i = 0; i < rowsOf.length; i += batch) {
+    const chunk = rowsOf.slice(i, i + batch);
+    const logits = tf.tidy(() => classHead.predict(tf.tensor2d(stack(chunk), [chunk.length, dim])) as tf.Tensor2D);
+    const values = await logits.data();
+    const k = logits.shape[1];
+    logits.dispose();
+    const extra = priorClasses.length > 0 ? 1 : 0;
+    chunk.forEach((row, j) => {
+      const joined = new Float32Array(dim + k + extra);
+      const logits = values.subarray(j * k, (j + 1) * k);
+      joined.set(row);
+      joined.set(logits, dim);
+      if (extra) joined[dim + k] = classMaxOf(logits, priorClasses);
+      out.push(joined);
+    });
+  }
+  let next = 0;
+  return features.map((views) => views.map(() => out[next++]));
+}
+
 export async function trainModel(request: TrainRequest): Promise<TrainResult> {
   const mode = request.mode ?? TRAINING.defaultMode;
   const seed = request.seed ?? TRAINING.seed;
-  const representation = request.representation ?? MODEL.representation;
+  const backbone = BACKBONES[request.backbone.name];
+  const fe: FrontEnd = frontEnd(backbone.frontEnd);
+  const representation = request.representation ?? (backbone.representations.includes(MODEL.representation) ? MODEL.representation : backbone.representations[0]);
+  if (!backbone.representations.includes(representation)) {
+    throw invalidArgument(`The ${backbone.name} backbone reads ${backbone.representations.join(' or ')}, not ${representation}.`, { backbone: backbone.name, representation });
+  }
   const nAug = request.augmentations ?? TRAINING.augmentations;
   const nFolds = request.folds ?? TRAINING.folds;
   const report = request.onProgress ?? (() => {});
   const now = (request.now ?? (() => new Date()))();
 
-  const { prepared: clips, skipped } = await prepareClips(request.clips, (d) => report({ phase: 'decode', done: d, total: request.clips.length }));
+  const { prepared: clips, skipped } = await prepareClips(request.clips, (d) => report({ phase: 'decode', done: d, total: request.clips.length }), fe.sampleRate);
   const labels = clips.map((c) => (c.label === 'danger' ? 1 : 0));
   const nDanger = labels.filter((l) => l === 1).length;
   if (nDanger === 0 || nDanger === clips.length) {
@@ -426,8 +482,8 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
     if (c.label === 'safe') safeByFold.set(foldOf[i], [...(safeByFold.get(foldOf[i]) ?? []), c]);
   });
   const views: ClipViews[] = clips.map((c, i) => ({
-    windows: windowViews(c),
-    augmented: augmentedViews(c, nAug, seed, safeByFold.get(foldOf[i]) ?? []),
+    windows: windowViews(c, fe),
+    augmented: augmentedViews(c, nAug, seed, safeByFold.get(foldOf[i]) ?? [], undefined, fe),
   }));
   const nWindows = views.map((v) => v.windows.length);
   const all = clips.map((_, i) => i);
@@ -435,26 +491,41 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
   let top: TopNet | undefined;
   // Acoustic statistics beside the embedding: grey128 only (they read the grey image), not in 'top' mode (its
   // features are the top's own output); a warm start keeps whatever its parent's head reads.
+  // 'top' mode on a backbone whose top the cached-map trainer (top.ts) cannot run: its upper blocks are fine-tuned
+  // through tfjs-layers instead (the finetune path from backbone.topFrom), which is what a GPU is for.
+  const topByLayers = mode === 'top' && !backbone.cachedTop;
+  const classHead = request.backbone.classHead;
+  const classDim = classHead ? (classHead.model.outputs[0].shape[1] as number) : 0;
   const channels = backboneChannels(request.backbone.model);
-  const melStats: MelStatsVersion | undefined = request.parent?.head
-    ? melStatsVersionOfDim(headInputDim(request.parent.head) - channels)
+  const parentWidth = request.parent?.head ? headInputDim(request.parent.head) : undefined;
+  // A warm start must read what its parent's head read: the caller passes the parent's readClassLogits.
+  const readLogits = classHead !== undefined && (request.readClassLogits ?? MODEL.readClassLogits);
+  const priorWeight = readLogits && backbone.dangerClasses.length > 0 ? (request.classPriorWeight ?? TRAINING.classPriorWeight) : 0;
+  const priorClasses = priorWeight > 0 ? backbone.dangerClasses : [];
+  const featureWidth = channels + (readLogits ? classDim + (priorWeight > 0 ? 1 : 0) : 0);
+  const melStats: MelStatsVersion | undefined = parentWidth !== undefined
+    ? melStatsVersionOfDim(parentWidth - featureWidth)
     : mode !== 'top' && representation === 'grey128' && (request.melStats ?? MODEL.melStats) ? MEL_STATS_VERSION : undefined;
   let extractor: Extractor = melStats ? { model: request.backbone.model, tag: `stats${melStats}|`, pool: true, melStats } : { model: request.backbone.model, tag: '', pool: true };
-  if (mode === 'top') {
+  if (mode === 'top' && !topByLayers) {
     if (!request.backbone.folded) throw invalidArgument("'top' mode trains a BN-folded backbone");
-    const cut = cutBefore(request.backbone.model, request.topFrom ?? TRAINING.topFrom);
+    const cut = cutBefore(request.backbone.model, request.topFrom ?? backbone.topFrom);
     top = topNet(request.backbone.model, cut);
     extractor = { model: tf.model({ inputs: request.backbone.model.inputs, outputs: request.backbone.model.getLayer(cut).output as tf.SymbolicTensor }), tag: `cut:${cut}|`, pool: false };
   }
   const compute = request.compute ?? inProcessCompute();
-  const { features, computed, cached } = await extractViews(request.backbone, extractor, representation, clips, allViews, request.cache, compute, (done, total) =>
+  const extracted = await extractViews(request.backbone, extractor, representation, clips, allViews, request.cache, compute, (done, total) =>
     report({ phase: 'embed', done, total }),
   );
+  const { computed, cached } = extracted;
+  // The class logits are a function of the cached embedding (two dense layers): computed here, never cached.
+  const features = readLogits && classHead ? await withClassLogits(extracted.features, classHead.model, priorClasses) : extracted.features;
+  const finetuning = mode === 'finetune' || topByLayers;
   // Fine-tuning warms the head up briefly only: a head trained to saturation passes back no gradient to the backbone.
-  const maxEpochs = mode === 'finetune' ? TRAINING.finetuneWarmupEpochs : (request.epochs ?? TRAINING.maxEpochs);
+  const maxEpochs = finetuning ? TRAINING.finetuneWarmupEpochs : (request.epochs ?? TRAINING.maxEpochs);
   const learner = top
     ? topLearner(top, features, extractor.model.computeOutputShape([1, ...REPRESENTATION_SHAPES[representation]]).slice(1) as [number, number, number], clips, nWindows, request)
-    : headLearner(features, clips, nWindows, request, melStats ? melStatsDim(melStats) : 0, compute);
+    : headLearner(features, clips, nWindows, request, melStats ? melStatsDim(melStats) : 0, compute, request.parent?.head ? 0 : priorWeight);
   const splitFit = (train: number[], foldSeed: number, withValidation: boolean) => {
     if (!withValidation) return { fitOn: train, validation: undefined };
     const inner = groupTrainValSplit(train.map((i) => items[i]), TRAINING.validationFraction, foldSeed);
@@ -473,20 +544,45 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
   // Cross-validation: out-of-fold clip probabilities for every clip.
   let cv: CvReport | undefined;
   let threshold: number;
+  let thresholdFrom: ThresholdSource = 'validation';
   const bestEpochs: number[] = [];
   const metrics: Record<string, Metrics> = {};
-  if (folds.length > 0) {
-    const oof = new Array<number>(clips.length).fill(0);
-    for (let k = 0; k < folds.length; k++) {
-      report({ phase: 'cv', done: k, total: folds.length, detail: `fold ${k + 1}/${folds.length}` });
-      const { head, bestEpoch } = await fitHead(folds[k].train, seed + k + 1, maxEpochs, true, k + 1);
-      bestEpochs.push(bestEpoch);
-      const p = await clipProbs(head, folds[k].validation);
-      folds[k].validation.forEach((c, j) => (oof[c] = p[j]));
+  const oof = new Array<number>(clips.length).fill(0);
+  for (let k = 0; k < folds.length; k++) {
+    report({ phase: 'cv', done: k, total: folds.length, detail: `fold ${k + 1}/${folds.length}` });
+    const { head, bestEpoch } = await fitHead(folds[k].train, seed + k + 1, maxEpochs, true, k + 1);
+    bestEpochs.push(bestEpoch);
+    const p = await clipProbs(head, folds[k].validation);
+    folds[k].validation.forEach((c, j) => (oof[c] = p[j]));
+    head.dispose();
+  }
+  if (folds.length > 0) report({ phase: 'cv', done: folds.length, total: folds.length });
+
+  // Unseen-source test (opt-in, one fit per source): how the model does on recordings from a source it never heard.
+  const sources = [...new Set(clips.map((c) => c.source))].sort();
+  let held: number[] | undefined;
+  if (request.sourceCv && folds.length > 0 && sources.length >= 2) {
+    held = new Array<number>(clips.length).fill(0);
+    for (let k = 0; k < sources.length; k++) {
+      report({ phase: 'source-cv', done: k, total: sources.length, detail: sources[k] });
+      const test = all.filter((i) => clips[i].source === sources[k]);
+      const train = all.filter((i) => clips[i].source !== sources[k]);
+      if (!train.some((i) => labels[i] === 1) || !train.some((i) => labels[i] === 0)) continue;
+      const { head } = await fitHead(train, seed + 7 * (k + 1), maxEpochs, true);
+      (await clipProbs(head, test)).forEach((p, j) => (held![test[j]] = p));
       head.dispose();
     }
-    report({ phase: 'cv', done: folds.length, total: folds.length });
-    threshold = chooseThreshold(labels, oof, TRAINING.thresholdRule, clips.map((c) => c.subclass)).threshold;
+    report({ phase: 'source-cv', done: sources.length, total: sources.length });
+  }
+
+  if (folds.length > 0) {
+    // The threshold rule on every out-of-fold prediction and, with --source-cv, every out-of-source one too: a
+    // threshold that suits held-out groups of known sources and recordings of unknown ones alike.
+    const subclasses = clips.map((c) => c.subclass);
+    threshold = held
+      ? chooseThreshold([...labels, ...labels], [...oof, ...held], TRAINING.thresholdRule, [...subclasses, ...subclasses]).threshold
+      : chooseThreshold(labels, oof, TRAINING.thresholdRule, subclasses).threshold;
+    thresholdFrom = held ? 'out-of-fold+out-of-source' : 'out-of-fold';
     const at = (idx: number[]) =>
       evaluate({
         labels: idx.map((i) => labels[i]),
@@ -507,22 +603,8 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
     };
     metrics.cv = pooled;
   }
-
-  // Unseen-source test (opt-in, one fit per source): how the model does on recordings from a source it never heard.
   let sourceCv: SourceCvReport | undefined;
-  const sources = [...new Set(clips.map((c) => c.source))].sort();
-  if (request.sourceCv && folds.length > 0 && sources.length >= 2) {
-    const held = new Array<number>(clips.length).fill(0);
-    for (let k = 0; k < sources.length; k++) {
-      report({ phase: 'source-cv', done: k, total: sources.length, detail: sources[k] });
-      const test = all.filter((i) => clips[i].source === sources[k]);
-      const train = all.filter((i) => clips[i].source !== sources[k]);
-      if (!train.some((i) => labels[i] === 1) || !train.some((i) => labels[i] === 0)) continue;
-      const { head } = await fitHead(train, seed + 7 * (k + 1), maxEpochs, true);
-      (await clipProbs(head, test)).forEach((p, j) => (held[test[j]] = p));
-      head.dispose();
-    }
-    report({ phase: 'source-cv', done: sources.length, total: sources.length });
+  if (held) {
     sourceCv = sourceReport(clips, labels, held, sources, threshold!);
     metrics.sourceCv = sourceCv.pooled;
   }
@@ -547,12 +629,17 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
 
   // 'top' mode: the top's variables hold the final run's values; the classifier shares the backbone's layers.
   top?.writeBack();
-  let classifier = buildClassifier({ backbone: request.backbone.model, head: finalHead });
+  let classifier = buildClassifier({
+    backbone: request.backbone.model,
+    head: finalHead,
+    ...(classHead ? { classHead: { model: classHead.model, readByHead: readLogits, priorClasses } } : {}),
+  });
   finalHead.dispose();
   let epochsTrained = bestEpochs.length ? bestEpochs[Math.floor(bestEpochs.length / 2)] : 0;
-  if (mode === 'finetune') {
+  if (finetuning) {
     epochsTrained = request.epochs ?? 1;
-    await finetune(classifier, clips, views, labels, representation, epochsTrained, request.finetuneFrom ?? 'all', seed, (d) =>
+    const from = topByLayers ? (request.topFrom ?? backbone.topFrom) : (request.finetuneFrom ?? 'all');
+    await finetune(classifier, clips, views, labels, representation, epochsTrained, from, seed, (d) =>
       report({ phase: 'finetune', done: d, total: epochsTrained }),
     );
   }
@@ -567,10 +654,12 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
     version: versionId(now, datasetHash),
     parentVersion: request.parent?.manifest.version ?? null,
     createdAt: now.toISOString(),
-    backbone: { name: 'mobilenet_v2', alpha: request.backbone.alpha, weightsSource: request.backbone.weightsSource, folded: true },
-    audio: { sampleRate: AUDIO.sampleRate, windowSeconds: AUDIO.windowSeconds },
-    mel: { ...MEL },
+    backbone: { name: backbone.name, alpha: request.backbone.alpha, weightsSource: request.backbone.weightsSource, folded: true },
+    frontEnd: fe.name,
+    audio: { sampleRate: fe.sampleRate, windowSeconds: AUDIO.windowSeconds },
+    mel: { ...fe.config },
     representation,
+    classLabels: classHead?.labels ?? [],
     threshold,
     metrics,
     training: {
@@ -582,6 +671,7 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
       command: request.command,
       mode,
       epochs: epochsTrained,
+      thresholdFrom,
     },
   });
   const manifest = readManifest(files);
@@ -613,7 +703,9 @@ async function finetune(
 ): Promise<void> {
   if (!Number.isInteger(epochs) || epochs < 1) throw invalidArgument(`epochs must be a positive integer, got ${epochs}`);
   setBackboneTrainable(classifier, from === 'all' ? true : { from });
-  classifier.compile({ optimizer: tf.train.adam(TRAINING.finetuneLearningRate), loss: 'binaryCrossentropy' });
+  // P(danger) alone is trained: a class head's logits (a second output) keep their pretrained meaning.
+  const trained = classifier.outputs.length > 1 ? tf.model({ inputs: classifier.inputs, outputs: classifier.outputs[0] }) : classifier;
+  trained.compile({ optimizer: tf.train.adam(TRAINING.finetuneLearningRate), loss: 'binaryCrossentropy' });
   const samples: { mel: () => Float32Array; y: number }[] = [];
   clips.forEach((_, c) => [...views[c].windows, ...views[c].augmented].forEach((v) => samples.push({ mel: () => v.mel(), y: labels[c] })));
   const rng = createRng(seed);
@@ -625,7 +717,7 @@ async function finetune(
       const input = melToModelInput(chunk.map((s) => s.mel()), representation);
       const x = tf.tensor4d(input.data, input.shape);
       const y = tf.tensor2d(chunk.map((s) => s.y), [chunk.length, 1]);
-      await classifier.trainOnBatch(x, y);
+      await trained.trainOnBatch(x, y);
       x.dispose();
       y.dispose();
     }

@@ -6,13 +6,13 @@
  * Every random draw comes from a generator seeded by (seed, clip hash, view index), and the view's cache id names
  * those inputs, so a view is the same whichever fold or run asks for it and its embedding can be cached.
  */
-import { AUDIO, AUGMENT, WINDOW_SAMPLES, type AugmentConfig } from '../config.ts';
-import { analyseSamples, melEngine } from '../audio/index.ts';
+import { AUGMENT, type AugmentConfig } from '../config.ts';
+import { analyseSamples, frontEnd, type FrontEnd } from '../audio/index.ts';
 import type { Label } from '../types.ts';
 import { changeSpeed, mixAtSnr, randomCrop, specAugment } from './augment.ts';
 import { createRng } from './random.ts';
 
-/** A decoded training clip: mono samples at AUDIO.sampleRate. */
+/** A decoded training clip: mono samples at the front end's rate. */
 export interface PreparedClip {
   path: string;
   label: Label;
@@ -40,11 +40,11 @@ function seedOf(...parts: (string | number)[]): number {
   return h;
 }
 
-/** The clip's sliding windows at the default hop, as `predict` analyses it. */
-export function windowViews(clip: PreparedClip): View[] {
-  const analysis = analyseSamples(clip.samples, AUDIO.sampleRate);
+/** The clip's sliding windows at the default hop, as `predict` analyses it (samples at `fe`'s rate). */
+export function windowViews(clip: PreparedClip, fe: FrontEnd = frontEnd()): View[] {
+  const analysis = analyseSamples(clip.samples, fe.sampleRate, { frontEnd: fe.name });
   // The id names the window's position, so a change of windowing policy never serves a stale cached embedding.
-  return analysis.windows.map((w) => ({ id: `w@${Math.round(w.start * AUDIO.sampleRate)}`, mel: () => w.db }));
+  return analysis.windows.map((w) => ({ id: `w@${Math.round(w.start * fe.sampleRate)}`, mel: () => w.db }));
 }
 
 /**
@@ -57,7 +57,9 @@ export function augmentedViews(
   seed: number,
   backgrounds: readonly PreparedClip[],
   cfg: AugmentConfig = AUGMENT,
+  fe: FrontEnd = frontEnd(),
 ): View[] {
+  const windowSamples = fe.windowSamples;
   const pool = backgrounds.filter((b) => b.hash !== clip.hash);
   const views: View[] = [];
   for (let k = 1; k <= count; k++) {
@@ -80,12 +82,11 @@ export function augmentedViews(
       mel: () => {
         const r = streams();
         if (background) r.bg.choice(pool); // the draw that picked it, so the background's crop follows as before
-        let y = randomCrop(speed === 1 ? clip.samples : changeSpeed(clip.samples, speed), WINDOW_SAMPLES, r.crop);
-        if (background) y = mixAtSnr(y, randomCrop(background.samples, WINDOW_SAMPLES, r.bg), snrDb);
-        const engine = melEngine();
-        const db = engine.db(y);
+        let y = randomCrop(speed === 1 ? clip.samples : changeSpeed(clip.samples, speed), windowSamples, r.crop);
+        if (background) y = mixAtSnr(y, randomCrop(background.samples, windowSamples, r.bg), snrDb);
+        const db = fe.features(y);
         if (!masked) return db;
-        return specAugment(db, engine.nMels, db.length / engine.nMels, r.mask, cfg);
+        return specAugment(db, fe.nMels, db.length / fe.nMels, r.mask, cfg);
       },
     });
   }

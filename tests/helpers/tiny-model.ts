@@ -45,7 +45,7 @@ export async function randomBackbone(): Promise<BackboneSpec> {
   }
   const folded = await foldBatchNorm(built);
   built.dispose();
-  return { model: folded, id: 'random-3-folded', alpha: 0.35, weightsSource: 'random', folded: true };
+  return { name: 'mobilenetv2', model: folded, id: 'random-3-folded', alpha: 0.35, weightsSource: 'random', folded: true };
 }
 
 /** Trains the tiny model (wasm backend) and returns its artifact files. ~10-20 s on a busy 2-core machine. */

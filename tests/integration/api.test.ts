@@ -126,7 +126,7 @@ describe('POST /predict', () => {
   });
 
   it('micro-batches concurrent requests into fewer model calls', async () => {
-    const spy = vi.spyOn(Detector.prototype, 'probabilities');
+    const spy = vi.spyOn(Detector.prototype, 'scores');
     try {
       const results = await Promise.all(Array.from({ length: 8 }, (_, i) => post('/predict', fileForm(i % 2 ? screamWav : quietWav))));
       expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));

@@ -25,10 +25,12 @@ function manifest(overrides: Partial<ManifestInput> = {}): ManifestInput {
     version: 'v2',
     parentVersion: 'v1',
     createdAt: '2025-01-31T12:00:00.000Z',
-    backbone: { name: 'mobilenet_v2', alpha: 0.35, weightsSource: 'random', folded: false },
+    backbone: { name: 'mobilenetv2', alpha: 0.35, weightsSource: 'random', folded: false },
+    frontEnd: 'librosa',
     audio: { sampleRate: AUDIO.sampleRate, windowSeconds: AUDIO.windowSeconds },
     mel: { ...MEL },
     representation: 'grey128',
+    classLabels: [],
     threshold: 0.42,
     metrics: {},
     training: {
@@ -69,7 +71,7 @@ describe('model artifact', () => {
   it('a folded serving model round-trips too', async () => {
     const model = smallClassifier(2);
     const folded = await foldBatchNorm(model);
-    const files = await serializeArtifact(folded, manifest({ backbone: { name: 'mobilenet_v2', alpha: 0.35, weightsSource: 'random', folded: true } }));
+    const files = await serializeArtifact(folded, manifest({ backbone: { name: 'mobilenetv2', alpha: 0.35, weightsSource: 'random', folded: true } }));
     const { model: loaded } = await loadArtifact(files);
     const x = tf.randomUniform([1, 64, 64, 3], -1, 1, 'float32', 4);
     expect(maxAbsDiff(model.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor)).toBeLessThan(1e-5);

@@ -35,7 +35,7 @@ async function randomBackbone(folded: boolean): Promise<BackboneSpec> {
     const [gamma, ...rest] = layer.getWeights();
     layer.setWeights([tf.fill(gamma.shape, 3), ...rest]);
   }
-  return { model: folded ? await foldBatchNorm(built) : built, id: `random-3-${folded}`, alpha: 0.35, weightsSource: 'random', folded };
+  return { name: 'mobilenetv2', model: folded ? await foldBatchNorm(built) : built, id: `random-3-${folded}`, alpha: 0.35, weightsSource: 'random', folded };
 }
 
 describe('trainModel (head mode) on synthetic separable clips', () => {

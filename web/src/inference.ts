@@ -68,8 +68,8 @@ async function load(version: string): Promise<BrowserModel> {
   }
   const detector = await Detector.fromFiles(files); // checks sizes, sha256 and the audio/mel settings
   // One call on silence first: the first run compiles kernels and allocates, which would skew the first window.
-  const { MEL, WINDOW_FRAMES } = await import('../../shared/config.ts');
-  await detector.probabilities([new Float32Array(MEL.nMels * WINDOW_FRAMES).fill(-80)], 1);
+  const fe = detector.frontEnd;
+  await detector.probabilities([new Float32Array(fe.nMels * fe.windowFrames).fill(fe.floor)], 1);
   const tf = await import('@tensorflow/tfjs');
   const features = chosen === 'wasm'
     ? [(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'simd' : 'no simd', (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? 'threads' : 'single thread'].join(', ')

@@ -97,6 +97,7 @@ const page: Page = (main) => {
         clear(feedbackArea, notice('error', String((error as Error).message)));
       }
     });
+    const peak = p.windows.reduce<(typeof p.windows)[number] | undefined>((best, w) => (!best || w.probability > best.probability ? w : best), undefined);
     const card = h(
       'section',
       { class: 'card', 'aria-labelledby': 'verdict', 'data-class': p.class },
@@ -112,6 +113,7 @@ const page: Page = (main) => {
         h('dt', {}, 'Duration'), h('dd', {}, `${p.duration.toFixed(1)} s in ${p.windows.length} window(s)`),
         h('dt', {}, 'Events'), h('dd', {}, p.events.length ? p.events.map((e) => `${e.start.toFixed(1)}–${e.end.toFixed(1)} s (peak ${pct(e.peak_probability, 0)})`).join(', ') : 'none'),
         h('dt', {}, 'Model'), h('dd', {}, p.model_version),
+        ...(peak?.classes ? [h('dt', {}, 'Sounds like (peak window)'), h('dd', {}, classesText(peak.classes))] : []),
       ),
       h('div', { class: 'row' }, wrong, h('span', { class: 'muted small' }, `Tells Sentinel the right answer is “${p.class === 'danger' ? 'safe' : 'danger'}”.`)),
       feedbackArea,
@@ -125,6 +127,7 @@ const page: Page = (main) => {
       card,
       h('section', { class: 'card', 'aria-labelledby': 'tl-title' }, h('h2', { id: 'tl-title' }, 'Timeline'), h('p', { class: 'muted small' }, 'P(danger) per 3 s window (by window start); dashed line: threshold; shaded: events.'), timeline.box),
       h('section', { class: 'card', 'aria-labelledby': 'sp-title' }, h('h2', { id: 'sp-title' }, 'What the model hears'), spectro, spectroNote),
+      ...(p.windows.some((w) => w.classes) ? [windowTable(p.windows)] : []),
     );
     await makeChart(timeline.canvas, {
       type: 'line',
@@ -169,5 +172,31 @@ const page: Page = (main) => {
     }
   }
 };
+
+/** AudioSet classes as "Screaming 91%, Shout 40%". */
+function classesText(classes: readonly { label: string; score: number }[]): string {
+  return classes.map((c) => `${c.label} ${pct(c.score, 0)}`).join(', ');
+}
+
+/** Each window's P(danger) beside the backbone's top AudioSet classes, so a verdict can be checked by ear. */
+function windowTable(windows: Prediction['windows']): HTMLElement {
+  const shown = windows.slice(0, WEB.classTableMaxWindows);
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'wc-title', id: 'window-classes' },
+    h('h2', { id: 'wc-title' }, 'Sounds heard, window by window'),
+    h('p', { class: 'muted small' }, `The backbone's top AudioSet classes per ${AUDIO.windowSeconds} s window (each scored on its own, 0–100%), beside P(danger).${windows.length > shown.length ? ` First ${shown.length} of ${windows.length} windows.` : ''}`),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        {},
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Window'), h('th', { scope: 'col' }, 'P(danger)'), h('th', { scope: 'col' }, 'Sounds like'))),
+        h('tbody', {}, ...shown.map((w) => h('tr', {}, h('td', {}, `${w.start.toFixed(1)}–${w.end.toFixed(1)} s`), h('td', {}, pct(w.probability, 0)), h('td', {}, w.classes ? classesText(w.classes) : '—')))),
+      ),
+    ),
+  );
+}
 
 export default page;

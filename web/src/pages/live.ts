@@ -69,6 +69,8 @@ const page: Page = (main) => {
   const melMs: number[] = [];
   const modelMs: number[] = [];
   let chartObj: Awaited<ReturnType<typeof makeChart<'line'>>> | null = null;
+  /** The latest window's top AudioSet classes (AudioSet-backbone models), as text. */
+  let heard = '';
 
   const thr = () => Number(threshold.value);
   threshold.addEventListener('input', () => (thresholdValue.textContent = pct(thr(), 0)));
@@ -85,7 +87,8 @@ const page: Page = (main) => {
       stats,
       h('dt', {}, 'Model'), h('dd', {}, model ? `${model.version} (threshold ${pct(model.threshold, 0)})` : '—'),
       h('dt', {}, 'Backend'), h('dd', {}, model ? `${model.backend}${model.features ? ` (${model.features})` : ''}` : '—'),
-      h('dt', {}, 'Input'), h('dd', {}, ctx ? `${ctx.sampleRate} Hz → ${AUDIO.sampleRate} Hz` : '—'),
+      h('dt', {}, 'Input'), h('dd', {}, ctx && model ? `${ctx.sampleRate} Hz → ${model.detector.frontEnd.sampleRate} Hz (${model.detector.frontEnd.name} front end)` : '—'),
+      ...(heard ? [h('dt', {}, 'Sounds like (last window)'), h('dd', { id: 'live-heard' }, heard)] : []),
       h('dt', {}, 'Windows checked'), h('dd', {}, String(infer.length)),
       h('dt', {}, 'Time per window'), h('dd', {}, infer.length ? `${median(infer).toFixed(1)} ms (mel ${median(melMs).toFixed(1)} + model ${median(modelMs).toFixed(1)}), median` : '—'),
     );
@@ -103,15 +106,15 @@ const page: Page = (main) => {
     if (!model || !ctx) return;
     busy = true;
     try {
-      const { analyseSamples } = await import('../../../shared/audio/analyse.ts');
       const samples = latestWindow();
       const a = performance.now();
-      const analysis = analyseSamples(samples, ctx.sampleRate, { maxWindows: 1 });
+      const analysis = model.detector.analyseSamples(samples, ctx.sampleRate, { maxWindows: 1 });
       const b = performance.now();
-      const [p] = await model.detector.probabilities([analysis.windows[0].db], 1);
+      const [{ probability: p, classes }] = await model.detector.scores([analysis.windows[0].db], 1);
       const c = performance.now();
       melMs.push(b - a);
       modelMs.push(c - b);
+      heard = classes ? classes.map((k) => `${k.label} ${pct(k.score, 0)}`).join(', ') : '';
       onProbability(p, new Date());
       showStats();
     } catch (error) {

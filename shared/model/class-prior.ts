@@ -1,0 +1,63 @@
+/**
+ * The backbone's own verdict as one feature: the highest logit among its danger classes (for the AudioSet backbone:
+ * Screaming, Crying/sobbing, Whimper, Wail/moan, Gunshot, Machine gun). The logit of the highest class probability
+ * is the highest logit (the sigmoid is monotonic), so this is AudioSet's "someone is in distress" score, zero-shot.
+ *
+ * Why a feature of its own: a head learns which of the 527 classes matter from the kinds of danger its data has, so
+ * a kind the data lacks (dev's crying, once its only source is held out) gets no weight. A fixed share of the logit
+ * for this score carries AudioSet's knowledge of every danger class to recordings unlike the training data
+ * (docs/model-card.md: source-CV).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { invalidArgument } from '../errors.ts';
+
+export interface ClassMaxArgs {
+  /** Column indices (class ids) whose maximum is taken. */
+  classes: number[];
+  name?: string;
+}
+
+export class ClassMax extends tf.layers.Layer {
+  static className = 'SentinelClassMax';
+  readonly classes: number[];
+  private indices: tf.Tensor1D | undefined;
+
+  constructor(args: ClassMaxArgs) {
+    super({ name: args.name });
+    if (!Array.isArray(args.classes) || args.classes.length === 0 || args.classes.some((c) => !Number.isInteger(c) || c < 0)) {
+      throw invalidArgument('ClassMax needs a non-empty list of class indices.', { classes: args.classes });
+    }
+    this.classes = [...args.classes];
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    return [shape[0], 1];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor2D;
+      this.indices ??= tf.keep(tf.tensor1d(this.classes, 'int32'));
+      return tf.gather(x, this.indices, 1).max(1, true);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), classes: this.classes };
+  }
+
+  override dispose(): ReturnType<tf.layers.Layer['dispose']> {
+    this.indices?.dispose();
+    this.indices = undefined;
+    return super.dispose();
+  }
+}
+tf.serialization.registerClass(ClassMax);
+
+/** The same score in plain JS for rows of logits (training computes features outside the graph). */
+export function classMaxOf(logits: ArrayLike<number>, classes: readonly number[]): number {
+  let best = -Infinity;
+  for (const c of classes) best = Math.max(best, logits[c]);
+  return best;
+}

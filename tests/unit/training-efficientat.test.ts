@@ -1,0 +1,113 @@
+/**
+ * Training on the AudioSet backbone (EfficientAT mn04, the committed weights): Kaldi front end, class logits and the
+ * class prior beside the embedding, a two-output serving model whose second output names AudioSet classes, and a
+ * warm start that keeps what its parent reads. Synthetic clips, so no ../shared.
+ */
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { readModelFiles } from '../../adapters/model-files.ts';
+import { encodeWav } from '../../shared/audio/index.ts';
+import { KALDI_MEL } from '../../shared/config.ts';
+import { Detector } from '../../shared/inference/detector.ts';
+import { loadArtifact } from '../../shared/model/artifact.ts';
+import { loadEfficientAtFiles, AUDIOSET_CLASSES, EFFICIENTAT_EMBEDDING_DIM } from '../../shared/model/backbones/efficientat.ts';
+import { BACKBONES } from '../../shared/model/backbones/index.ts';
+import { backboneOf, classHeadOf, headOf, HEAD_LAYERS } from '../../shared/model/classifier.ts';
+import { foldBatchNorm } from '../../shared/model/fold.ts';
+import { MemoryEmbeddingCache } from '../../shared/training/embedding-cache.ts';
+import { trainModel, type BackboneSpec, type TrainResult } from '../../shared/training/trainer.ts';
+import type { LabeledClip } from '../../shared/types.ts';
+import { backgroundLike, RATE, screamLike } from '../helpers/synth.ts';
+import { useWasm } from './model-helpers.ts';
+
+const DIR = new URL('../../models/backbones/efficientat-mn04/', import.meta.url).pathname;
+
+function dataset(n: number, seed: number): LabeledClip[] {
+  return Array.from({ length: n }, (_, i) => {
+    const danger = i % 2 === 0;
+    const samples = danger ? screamLike(2 + (i % 2), seed + i) : backgroundLike(2 + (i % 2), seed + i);
+    return { path: `${danger ? 'danger' : 'safe'}/c${i}.wav`, label: danger ? 'danger' : 'safe', bytes: encodeWav(samples, RATE, { bitDepth: 16 }), subclass: danger ? 'tone' : 'noise', source: `s${i % 3}` };
+  });
+}
+
+async function efficientAt(): Promise<BackboneSpec> {
+  const files = { backbone: await readModelFiles(join(DIR, 'backbone')), audioSetHead: await readModelFiles(join(DIR, 'audioset-head')) };
+  const { backbone, audioSetHead } = await loadEfficientAtFiles(files);
+  const labels = JSON.parse(await readFile(join(DIR, 'labels.json'), 'utf8')) as string[];
+  return { name: 'efficientat-mn04', model: await foldBatchNorm(backbone), classHead: { model: audioSetHead, labels }, id: 'mn04-test', alpha: 0.4, weightsSource: 'test', folded: true };
+}
+
+describe('trainModel on the AudioSet backbone', () => {
+  let result: TrainResult;
+  let backbone: BackboneSpec;
+  const cache = new MemoryEmbeddingCache();
+
+  beforeAll(async () => {
+    await useWasm();
+    backbone = await efficientAt();
+    result = await trainModel({ clips: dataset(24, 7), backbone, mode: 'head', folds: 3, augmentations: 1, headEnsemble: 2, sourceCv: true, cache, command: 'test' });
+  });
+
+  it('records the Kaldi front end, the backbone, its class labels and where the threshold came from', () => {
+    const m = result.manifest;
+    expect(m.backbone.name).toBe('efficientat-mn04');
+    expect(m.frontEnd).toBe('kaldi');
+    expect(m.representation).toBe('logmel');
+    expect(m.audio.sampleRate).toBe(KALDI_MEL.sampleRate);
+    expect(m.mel).toEqual({ ...KALDI_MEL });
+    expect(m.classLabels).toHaveLength(AUDIOSET_CLASSES);
+    expect(m.classLabels[14]).toBe('Screaming');
+    expect(m.training?.thresholdFrom).toBe('out-of-fold+out-of-source');
+    expect(result.sourceCv?.sources).toBe(3);
+  });
+
+  it('separates the synthetic classes out of fold', () => {
+    expect(result.cv!.pooled.rocAuc).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('serves P(danger) and the top AudioSet classes per window, with its own front end', async () => {
+    const detector = await Detector.fromFiles(result.files);
+    expect(detector.frontEnd.name).toBe('kaldi');
+    expect(detector.model.outputs.map((o) => o.shape)).toEqual([[null, 1], [null, AUDIOSET_CLASSES]]);
+    const bytes = encodeWav(screamLike(4, 99), RATE, { bitDepth: 16 });
+    const p = await detector.predict(await detector.analyse(bytes));
+    expect(p.windows.length).toBeGreaterThanOrEqual(2);
+    for (const w of p.windows) {
+      expect(w.classes).toHaveLength(3);
+      const scores = w.classes!.map((c) => c.score);
+      expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+      expect(scores.every((s) => s > 0 && s < 1)).toBe(true);
+      expect(result.manifest.classLabels).toContain(w.classes![0].label);
+    }
+    // A librosa analysis is not this model's input.
+    const { analyse } = await import('../../shared/audio/index.ts');
+    await expect(detector.predict(await analyse(bytes))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    detector.dispose();
+  });
+
+  it('reads the embedding, the AudioSet logits and the class prior; the prior keeps a fixed share of the logit', async () => {
+    const { model } = await loadArtifact(result.files);
+    const classes = classHeadOf(model)!;
+    expect(classes.readByHead).toBe(true);
+    expect(classes.priorClasses).toEqual([...BACKBONES['efficientat-mn04'].dangerClasses]);
+    expect(headOf(model).inputs[0].shape[1]).toBe(EFFICIENTAT_EMBEDDING_DIM + AUDIOSET_CLASSES + 1);
+    expect(backboneOf(model).outputs[0].shape[3]).toBe(EFFICIENTAT_EMBEDDING_DIM);
+    expect(model.layers.some((l) => l.name === HEAD_LAYERS.classPrior)).toBe(true);
+    model.dispose();
+  });
+
+  it('retrains from its own model (warm start) into a model of the same shape', async () => {
+    const { model, manifest } = await loadArtifact(result.files);
+    const classes = classHeadOf(model)!;
+    const again = await trainModel({
+      clips: dataset(12, 50), backbone: { ...backbone, model: backboneOf(model), classHead: { model: classes.model, labels: manifest.classLabels } },
+      parent: { manifest, head: headOf(model) }, readClassLogits: classes.readByHead, mode: 'head', folds: 0, augmentations: 0, cache, command: 'test',
+    });
+    expect(again.manifest.parentVersion).toBe(manifest.version);
+    const child = await loadArtifact(again.files);
+    expect(headOf(child.model).inputs[0].shape[1]).toBe(headOf(model).inputs[0].shape[1]);
+    child.model.dispose();
+    model.dispose();
+  });
+});
