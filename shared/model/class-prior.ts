@@ -20,7 +20,8 @@ export interface ClassMaxArgs {
 export class ClassMax extends tf.layers.Layer {
   static className = 'SentinelClassMax';
   readonly classes: number[];
-  private indices: tf.Tensor1D | undefined;
+  /** 0 on the classes, -1e9 elsewhere: a masked max (tf.gather's gradient has no wasm kernel, fine-tuning needs one). */
+  private mask: tf.Tensor2D | undefined;
 
   constructor(args: ClassMaxArgs) {
     super({ name: args.name });
@@ -38,8 +39,13 @@ export class ClassMax extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor2D;
-      this.indices ??= tf.keep(tf.tensor1d(this.classes, 'int32'));
-      return tf.gather(x, this.indices, 1).max(1, true);
+      if (!this.mask || this.mask.shape[1] !== x.shape[1]) {
+        this.mask?.dispose();
+        const values = new Float32Array(x.shape[1]).fill(-1e9);
+        for (const c of this.classes) values[c] = 0;
+        this.mask = tf.keep(tf.tensor2d(values, [1, x.shape[1]]));
+      }
+      return x.add(this.mask).max(1, true);
     });
   }
 
@@ -48,8 +54,8 @@ export class ClassMax extends tf.layers.Layer {
   }
 
   override dispose(): ReturnType<tf.layers.Layer['dispose']> {
-    this.indices?.dispose();
-    this.indices = undefined;
+    this.mask?.dispose();
+    this.mask = undefined;
     return super.dispose();
   }
 }

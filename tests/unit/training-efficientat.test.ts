@@ -97,6 +97,25 @@ describe('trainModel on the AudioSet backbone', () => {
     model.dispose();
   });
 
+  it("'top' mode fine-tunes its upper blocks through the layers (a GPU's job; one tiny epoch here) and exports a folded model", async () => {
+    const unfolded = await efficientAt();
+    const files = { backbone: await readModelFiles(join(DIR, 'backbone')) };
+    const { backbone: fresh } = await loadEfficientAtFiles({ ...files, audioSetHead: await readModelFiles(join(DIR, 'audioset-head')) });
+    const before = fresh.getLayer('features_15_project').getWeights()[0].dataSync().slice();
+    const below = fresh.getLayer('features_3_expand').getWeights()[0].dataSync().slice();
+    const top = await trainModel({
+      clips: dataset(6, 3), backbone: { ...unfolded, model: fresh, folded: false }, mode: 'top', epochs: 1, folds: 0, augmentations: 0, cache, command: 'test',
+    });
+    expect(top.manifest.training?.mode).toBe('top');
+    expect(top.manifest.backbone.folded).toBe(true);
+    const after = fresh.getLayer('features_15_project').getWeights()[0].dataSync();
+    expect(Array.from(after).some((v, i) => v !== before[i])).toBe(true);
+    expect(Array.from(fresh.getLayer('features_3_expand').getWeights()[0].dataSync())).toEqual(Array.from(below));
+    const { model } = await loadArtifact(top.files);
+    expect(model.layers.some((l) => l.getClassName() === 'BatchNormalization')).toBe(false);
+    model.dispose();
+  });
+
   it('retrains from its own model (warm start) into a model of the same shape', async () => {
     const { model, manifest } = await loadArtifact(result.files);
     const classes = classHeadOf(model)!;
