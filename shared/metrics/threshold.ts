@@ -29,6 +29,7 @@ export function chooseThreshold(
   probabilities: ArrayLike<number>,
   rule: ThresholdRule = 'maxBalancedAccuracy',
   subclasses?: readonly (string | undefined)[],
+  groups?: readonly string[],
 ): Metrics {
   const { y, p } = validateScores(labels, probabilities);
   const g = scoreGroups(y, p);
@@ -49,20 +50,27 @@ export function chooseThreshold(
   if (rule === 'maxBalancedAccuracy' || rule === 'youden') {
     chosen = maxBa(scored);
   } else if (rule !== null && typeof rule === 'object' && 'maxSubclassFalseAlarmRate' in rule) {
-    const { maxSubclassFalseAlarmRate: ceiling, minSubclassCount: minCount } = rule;
+    const { maxSubclassFalseAlarmRate: ceiling, minSubclassCount: minCount, minSubclassRecordings: minRecordings = 1 } = rule;
     if (!(ceiling >= 0 && ceiling <= 1) || !(minCount >= 1)) {
       throw invalidArgument(`maxSubclassFalseAlarmRate must be in [0, 1] and minSubclassCount >= 1, got ${ceiling} and ${minCount}`);
     }
     if (subclasses !== undefined && subclasses.length !== y.length) {
       throw invalidArgument(`subclasses has ${subclasses.length} entries, expected ${y.length}`);
     }
+    if (minRecordings > 1 && groups?.length !== y.length) {
+      throw invalidArgument(`minSubclassRecordings needs every example's group (recording): got ${groups?.length ?? 0} for ${y.length} examples`);
+    }
     // Judged: per subclass, its safe examples (those with a subclass), when there are enough of them.
     const known = Array.from(y.keys()).filter((i) => y[i] === 0 && subclasses?.[i] !== undefined);
     const ys = new Uint8Array(known.length); // all safe
     const ps = Float64Array.from(known, (i) => p[i]);
     const names = known.map((i) => subclasses![i]!);
+    // Slices of one recording are one observation of a kind of sound: a subclass is judged with enough recordings.
+    const recordings = new Map<string, Set<string>>();
+    known.forEach((i, j) => recordings.set(names[j], (recordings.get(names[j]) ?? new Set()).add(groups?.[i] ?? String(i))));
+    const judged = (name: string) => (recordings.get(name)?.size ?? 0) >= minRecordings;
     const underCeiling = (threshold: number) =>
-      Object.values(perSubclass(ys, ps, threshold, names)).every((s) => s.n < minCount || s.errorRate <= ceiling + EPS);
+      Object.entries(perSubclass(ys, ps, threshold, names)).every(([name, s]) => s.n < minCount || !judged(name) || s.errorRate <= ceiling + EPS);
     const within = known.length > 0 ? scored.filter((x) => underCeiling(x.c.threshold)) : [];
     chosen = maxBa(within.length > 0 ? within : scored);
   } else if (rule !== null && typeof rule === 'object' && typeof rule.recallTarget === 'number') {

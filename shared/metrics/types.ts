@@ -97,10 +97,12 @@ export interface EvaluateInput {
  * - `{ maxSubclassFalseAlarmRate: r, minSubclassCount: n }`: the best balanced accuracy among thresholds at which no
  *   subclass of safe examples with at least n examples has more than a share r flagged (needs the examples'
  *   subclasses; without them, or when no threshold qualifies, plain maxBalancedAccuracy). False alarms that pile up
- *   on one everyday sound (a song, a cough) are the ones users notice.
+ *   on one everyday sound (a song, a cough) are the ones users notice. With `minSubclassRecordings: k` (and the
+ *   examples' groups) a subclass is judged only when its examples come from at least k recordings: five slices of
+ *   one recording are one observation of a kind of sound, not five.
  */
 export type ThresholdRule =
   | 'maxBalancedAccuracy'
   | 'youden'
   | { recallTarget: number }
-  | { maxSubclassFalseAlarmRate: number; minSubclassCount: number };
+  | { maxSubclassFalseAlarmRate: number; minSubclassCount: number; minSubclassRecordings?: number };

@@ -579,9 +579,10 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
     // The threshold rule on every out-of-fold prediction and, with --source-cv, every out-of-source one too: a
     // threshold that suits held-out groups of known sources and recordings of unknown ones alike.
     const subclasses = clips.map((c) => c.subclass);
+    const groups = clips.map((c) => c.group);
     threshold = held
-      ? chooseThreshold([...labels, ...labels], [...oof, ...held], TRAINING.thresholdRule, [...subclasses, ...subclasses]).threshold
-      : chooseThreshold(labels, oof, TRAINING.thresholdRule, subclasses).threshold;
+      ? chooseThreshold([...labels, ...labels], [...oof, ...held], TRAINING.thresholdRule, [...subclasses, ...subclasses], [...groups, ...groups]).threshold
+      : chooseThreshold(labels, oof, TRAINING.thresholdRule, subclasses, groups).threshold;
     thresholdFrom = held ? 'out-of-fold+out-of-source' : 'out-of-fold';
     const at = (idx: number[]) =>
       evaluate({
@@ -622,7 +623,9 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
     finalHead = (await fitHead(inner.train, seed)).head;
     const p = await clipProbs(finalHead, inner.validation);
     const valLabels = inner.validation.map((i) => labels[i]);
-    threshold = valLabels.includes(1) && valLabels.includes(0) ? chooseThreshold(valLabels, p, TRAINING.thresholdRule, inner.validation.map((i) => clips[i].subclass)).threshold : 0.5;
+    threshold = valLabels.includes(1) && valLabels.includes(0)
+      ? chooseThreshold(valLabels, p, TRAINING.thresholdRule, inner.validation.map((i) => clips[i].subclass), inner.validation.map((i) => clips[i].group)).threshold
+      : 0.5;
     metrics.validation = evaluate({ labels: valLabels, probabilities: p, threshold });
   }
   report({ phase: 'train', done: 1, total: 1 });

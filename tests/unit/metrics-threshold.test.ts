@@ -65,6 +65,23 @@ describe('chooseThreshold', () => {
     expect(() => chooseThreshold(labels, probabilities, { maxSubclassFalseAlarmRate: 2, minSubclassCount: 1 }, subclasses)).toThrow(SentinelError);
   });
 
+  it('minSubclassRecordings: a subclass cut from too few recordings is not judged', () => {
+    // Same data; "song" is four slices of one recording, "cough" three recordings.
+    const labels = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+    const probabilities = [0.9, 0.7, 0.6, 0.3, 0.8, 0.65, 0.2, 0.1, 0.5, 0.4, 0.15, 0.95];
+    const subclasses = ['scream', 'scream', 'scream', 'scream', 'song', 'song', 'song', 'song', 'cough', 'cough', 'cough', 'door'];
+    const groups = ['a', 'b', 'c', 'd', 'song1', 'song1', 'song1', 'song1', 'c1', 'c2', 'c3', 'door1'];
+    const rule = { maxSubclassFalseAlarmRate: 0.25, minSubclassCount: 3, minSubclassRecordings: 2 };
+    // Only cough is judged (25% of 3 clips allows none flagged): thresholds above 0.5 qualify; the best
+    // balanced accuracy among them is flag >= 0.6 (tp3, fp song 0.8, 0.65 + door 0.95: (3/4 + 5/8)/2 = 0.6875), 0.55.
+    const m = chooseThreshold(labels, probabilities, rule, subclasses, groups);
+    expect(m.threshold).toBeCloseTo(0.55, 12);
+    expect(m.balancedAccuracy).toBeCloseTo(0.6875, 12);
+    // Judging song as before (one recording is enough) gives the stricter threshold again.
+    expect(chooseThreshold(labels, probabilities, { ...rule, minSubclassRecordings: 1 }, subclasses, groups).threshold).toBeCloseTo(0.675, 12);
+    expect(() => chooseThreshold(labels, probabilities, rule, subclasses)).toThrow(SentinelError);
+  });
+
   it('separates a separable set between the classes', () => {
     const m = chooseThreshold([0, 0, 1, 1], [0.1, 0.3, 0.6, 0.8]);
     expect(m.threshold).toBeCloseTo(0.45, 12);
