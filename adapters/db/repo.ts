@@ -8,6 +8,7 @@ import { SentinelError } from '../../shared/errors.ts';
 import type {
   DatabaseSchema,
   EpochMetrics,
+  GateDecision,
   ModelStatus,
   SessionProgress,
   SessionStatus,
@@ -20,6 +21,7 @@ import type {
   CreateSessionInput,
   CreateUploadInput,
   HistogramBin,
+  NewReferenceClip,
   RecordModelInput,
   RecordPredictionInput,
   Repository,
@@ -206,6 +208,9 @@ export class KyselyRepository implements Repository {
         started_at: sql`now()`,
         heartbeat_at: sql`now()`,
         finished_at: null,
+        // A re-claimed session trains from the start: the killed attempt's epoch rows would be repeated otherwise.
+        epoch_metrics: '[]',
+        progress: null,
       })
       .where('id', '=', id)
       .where((eb) =>
@@ -254,11 +259,12 @@ export class KyselyRepository implements Repository {
     return row !== undefined;
   }
 
-  async markSucceeded(id: string, attempt: number, result: { final_metrics: Record<string, number>; model_version: string }) {
+  async markSucceeded(id: string, attempt: number, result: { final_metrics: Record<string, number>; model_version: string; gate_decision?: GateDecision | null }) {
     const row = await this.ownedRun(id, attempt)
       .set({
         status: 'succeeded',
         final_metrics: toJson(result.final_metrics),
+        gate_decision: result.gate_decision ? toJson(result.gate_decision) : null,
         model_version: requireText('model_version', result.model_version, 200),
         finished_at: sql`now()`,
         error: null,
@@ -388,6 +394,41 @@ export class KyselyRepository implements Repository {
       .orderBy('id', 'desc')
       .limit(limitOf(options.limit))
       .execute();
+  }
+
+  // ---- The promotion gate's reference set ----
+
+  async referenceSet() {
+    const clips = await this.db.selectFrom('reference_clips').selectAll().orderBy('version').orderBy('sha256').execute();
+    return { version: clips.reduce((v, c) => Math.max(v, c.version), 0), clips };
+  }
+
+  async addReferenceClips(clips: readonly NewReferenceClip[], sessionId: string | null) {
+    const rows = clips.map((c) => ({
+      sha256: requireSha256('sha256', c.sha256),
+      object_key: requireText('object_key', c.object_key, 1024),
+      label: requireLabel('label', c.label),
+      path: requireText('path', c.path, 2000),
+    }));
+    return this.transaction(async (tx) => {
+      const self = (tx as KyselyRepository).db;
+      const { max } = await self
+        .selectFrom('reference_clips')
+        .select(sql<number | null>`max(version)`.as('max'))
+        .executeTakeFirstOrThrow();
+      const current = max ?? 0;
+      const known = rows.length
+        ? new Set((await self.selectFrom('reference_clips').select('sha256').where('sha256', 'in', rows.map((r) => r.sha256)).execute()).map((r) => r.sha256))
+        : new Set<string>();
+      const fresh = [...new Map(rows.filter((r) => !known.has(r.sha256)).map((r) => [r.sha256, r])).values()];
+      if (fresh.length === 0) return current;
+      try {
+        await self.insertInto('reference_clips').values(fresh.map((r) => ({ ...r, session_id: sessionId, version: current + 1 }))).execute();
+      } catch (error) {
+        mapDbError(error, `Reference clips of session ${sessionId}`);
+      }
+      return current + 1;
+    });
   }
 
   // ---- Predictions and stats ----

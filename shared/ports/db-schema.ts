@@ -83,6 +83,32 @@ export interface TrainingSessionsTable {
   error: string | null;
   /** Live progress of the current run (migration 002), refreshed with the heartbeat; null before the first report. */
   progress: NullableJsonb<SessionProgress>;
+  /** The promotion gate's decision and its figures (migration 003); null until the session succeeds. */
+  gate_decision: NullableJsonb<GateDecision>;
+}
+
+/**
+ * Why a trained candidate was or was not made `current`: both models scored on the same reference clips.
+ * `promoted`: better by at least the margin. `kept`: not better by the margin (a tie included). `too_few_clips`:
+ * fewer reference clips of a class than the minimum, so no automatic promotion whatever the scores.
+ */
+export interface GateDecision {
+  outcome: 'promoted' | 'kept' | 'too_few_clips';
+  /** The metric compared (WORKER.gate.metric), e.g. balancedAccuracy. */
+  metric: string;
+  /** The candidate's and the current model's metric on the reference clips, each at its own threshold. */
+  candidate: number;
+  current: number;
+  margin: number;
+  min_clips_per_class: number;
+  /** Reference clips scored, per class (undecodable ones left out). */
+  clips: Record<Label, number>;
+  /** The reference-set version scored: the registry's set before this job plus this job's held-out clips. */
+  reference_version: number;
+  /** This job's held-out clips, part of the clips scored and of the reference set from now on. */
+  held_out: number;
+  candidate_version: string;
+  current_version: string;
 }
 
 /** Where a running session is: the training phase and how much of it is done (`done` of `total` units). */
@@ -156,6 +182,22 @@ export interface EventsTable {
   at: CreatedAt;
 }
 
+/**
+ * The promotion gate's reference set (migration 003): clips no model trained by the worker has seen, kept under
+ * `reference/clips/<sha256>`. Append-only; version v of the set is every row with `version` <= v.
+ */
+export interface ReferenceClipsTable {
+  sha256: string;
+  object_key: string;
+  label: Label;
+  /** Where the clip came from, for display: `<upload>/<path in the zip>` or `feedback/<prediction>`. */
+  path: string;
+  /** The session whose held-out part it was. */
+  session_id: string | null;
+  version: number;
+  created_at: CreatedAt;
+}
+
 /** The db queue's storage (adapters/queue/db.ts). One table serves several named queues. */
 export interface JobsTable {
   id: string;
@@ -182,6 +224,7 @@ export interface DatabaseSchema {
   api_keys: ApiKeysTable;
   events: EventsTable;
   jobs: JobsTable;
+  reference_clips: ReferenceClipsTable;
 }
 
 export type Upload = Selectable<UploadsTable>;
@@ -194,3 +237,4 @@ export type AliasAudit = Selectable<AliasAuditTable>;
 export type PredictionRecord = Selectable<PredictionsTable>;
 export type ApiKey = Selectable<ApiKeysTable>;
 export type EventRecord = Selectable<EventsTable>;
+export type ReferenceClip = Selectable<ReferenceClipsTable>;

@@ -14,6 +14,9 @@
  *   running (heartbeat older than staleAfterSeconds) --markRunning--> running (attempts + 1)
  * `attempts` is incremented by every successful markRunning and is the run's fencing token: every later
  * write of that run passes it, and is refused once another run has re-claimed the session.
+ *
+ * The reference set (reference_clips) only grows: addReferenceClips appends a version, and version v is fixed once
+ * written. The worker appends in the same transaction as markSucceeded, one job at a time per deployment.
  */
 import type { Label } from '../types.ts';
 import type {
@@ -22,10 +25,12 @@ import type {
   ApiKey,
   EpochMetrics,
   EventRecord,
+  GateDecision,
   MetricValues,
   Model,
   ModelStatus,
   PredictionRecord,
+  ReferenceClip,
   SessionProgress,
   SessionStatus,
   TrainingSession,
@@ -63,6 +68,14 @@ export interface CreateSessionInput {
 
 /** markRunning's answer: the claimed session, or why not (the current row, null if there is none). */
 export type ClaimResult = { claimed: true; session: TrainingSession } | { claimed: false; session: TrainingSession | null };
+
+/** A clip joining the reference set; its bytes are already stored under `object_key`. */
+export interface NewReferenceClip {
+  sha256: string;
+  object_key: string;
+  label: Label;
+  path: string;
+}
 
 export interface RecordModelInput {
   version: string;
@@ -121,7 +134,8 @@ export interface Repository {
   listSessions(options?: { status?: SessionStatus; limit?: number }): Promise<TrainingSession[]>;
   /**
    * Claim the session for a run: only from `queued`, or from `running` whose heartbeat is older than
-   * `staleAfterSeconds` (default SERVICE.db.staleHeartbeatSeconds). Sets running, attempts + 1, heartbeat.
+   * `staleAfterSeconds` (default SERVICE.db.staleHeartbeatSeconds). Sets running, attempts + 1, heartbeat, and
+   * clears the previous attempt's epoch metrics and progress (a new run trains from the start).
    */
   markRunning(id: string, options?: { staleAfterSeconds?: number }): Promise<ClaimResult>;
   /** Refresh the run's heartbeat (and its progress, when given); false when the run lost the session (re-claimed, cancelled, finished). */
@@ -130,7 +144,7 @@ export interface Repository {
   markSucceeded(
     id: string,
     attempt: number,
-    result: { final_metrics: MetricValues; model_version: string },
+    result: { final_metrics: MetricValues; model_version: string; gate_decision?: GateDecision | null },
   ): Promise<TrainingSession | null>;
   markFailed(id: string, attempt: number, error: string): Promise<TrainingSession | null>;
   /** Give the session back (retryable failure): running -> queued, keeping `error` for display. */
@@ -149,6 +163,15 @@ export interface Repository {
   listAliases(): Promise<Alias[]>;
   /** Newest first. */
   aliasHistory(name: string, options?: { limit?: number }): Promise<AliasAudit[]>;
+
+  // The promotion gate's reference set
+  /** The latest version of the reference set and its clips (version 0 and none while it is empty). */
+  referenceSet(): Promise<{ version: number; clips: ReferenceClip[] }>;
+  /**
+   * Appends the clips not in the set yet (by sha256) as the next version; returns the set's version afterwards
+   * (unchanged when every clip was already in it).
+   */
+  addReferenceClips(clips: readonly NewReferenceClip[], sessionId: string | null): Promise<number>;
 
   // Predictions and stats
   recordPrediction(input: RecordPredictionInput): Promise<PredictionRecord>;

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, IN_MEMORY, migrateToLatest, type SentinelDatabase } from '../../adapters/db/index.ts';
 import { KyselyRepository, toJson } from '../../adapters/db/repo.ts';
 import { startWsProxy } from '../../adapters/db/ws-proxy.ts';
+import type { GateDecision } from '../../shared/ports/db-schema.ts';
 import type { Repository } from '../../shared/ports/repository.ts';
 import { createTestPostgres, NEON_SKIP_REASON, TEST_DATABASE_URL, type TestPostgres } from './helpers/postgres.ts';
 import { expectCode } from './helpers/expect-code.ts';
@@ -65,7 +66,7 @@ describe.each(VARIANTS)('Repository contract: %s', (_name, variant) => {
 
   test('migrations: all applied once, re-running is a no-op', async () => {
     const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(database.db);
-    expect(applied.rows.map((r) => r.name)).toEqual(['001_initial', '002_session_progress']);
+    expect(applied.rows.map((r) => r.name)).toEqual(['001_initial', '002_session_progress', '003_promotion_gate']);
     expect(await migrateToLatest(database.db)).toEqual([]);
   });
 
@@ -131,11 +132,25 @@ describe.each(VARIANTS)('Repository contract: %s', (_name, variant) => {
       expect(await repo.appendEpochMetrics(s.id, 1, { epoch: 1, loss: 0.7, accuracy: 0.6 })).toBe(true);
       expect(await repo.appendEpochMetrics(s.id, 1, { epoch: 2, loss: 0.5, accuracy: 0.8 })).toBe(true);
 
-      const done = await repo.markSucceeded(s.id, 1, { final_metrics: { accuracy: 0.8, f1: 0.75 }, model_version: 'v-2' });
+      const gate: GateDecision = {
+        outcome: 'too_few_clips',
+        metric: 'balancedAccuracy',
+        candidate: 1,
+        current: 0.5,
+        margin: 0.02,
+        min_clips_per_class: 30,
+        clips: { safe: 2, danger: 2 },
+        reference_version: 1,
+        held_out: 4,
+        candidate_version: 'v-2',
+        current_version: 'seed',
+      };
+      const done = await repo.markSucceeded(s.id, 1, { final_metrics: { accuracy: 0.8, f1: 0.75 }, model_version: 'v-2', gate_decision: gate });
       expect(done).toMatchObject({
         status: 'succeeded',
         model_version: 'v-2',
         final_metrics: { accuracy: 0.8, f1: 0.75 },
+        gate_decision: gate,
         epoch_metrics: [
           { epoch: 1, loss: 0.7, accuracy: 0.6 },
           { epoch: 2, loss: 0.5, accuracy: 0.8 },
@@ -150,12 +165,16 @@ describe.each(VARIANTS)('Repository contract: %s', (_name, variant) => {
       expect(await repo.cancelSession(s.id)).toBeNull();
     });
 
-    test('a stale run is re-claimed; the old run is fenced off', async () => {
+    test('a stale run is re-claimed without the old run\'s epoch rows; the old run is fenced off', async () => {
       const s = await repo.createSession({ mode: 'from_scratch', epochs: 1 });
       await repo.markRunning(s.id);
+      expect(await repo.appendEpochMetrics(s.id, 1, { epoch: 1, loss: 0.9 })).toBe(true);
+      expect(await repo.heartbeat(s.id, 1, { phase: 'train', done: 1, total: 4 })).toBe(true);
       await sleep(20);
       const second = await repo.markRunning(s.id, { staleAfterSeconds: 0 });
-      expect(second).toMatchObject({ claimed: true, session: { attempts: 2, status: 'running' } });
+      expect(second).toMatchObject({ claimed: true, session: { attempts: 2, status: 'running', epoch_metrics: [], progress: null } });
+      expect(await repo.appendEpochMetrics(s.id, 2, { epoch: 1, loss: 0.8 })).toBe(true);
+      expect((await repo.getSession(s.id))!.epoch_metrics).toEqual([{ epoch: 1, loss: 0.8 }]);
       expect(await repo.heartbeat(s.id, 1)).toBe(false);
       expect(await repo.appendEpochMetrics(s.id, 1, { epoch: 1, loss: 1 })).toBe(false);
       expect(await repo.markSucceeded(s.id, 1, { final_metrics: {}, model_version: 'x' })).toBeNull();
@@ -194,6 +213,32 @@ describe.each(VARIANTS)('Repository contract: %s', (_name, variant) => {
       await expectCode(repo.createSession({ mode: '', epochs: 1 }), 'INVALID_ARGUMENT');
       await expectCode(repo.listSessions({ limit: 0 }), 'INVALID_ARGUMENT');
       await expectCode(repo.createSession({ mode: 'm', epochs: 1, upload_id: 'no-such-upload' }), 'NOT_FOUND');
+    });
+  });
+
+  describe('reference set', () => {
+    test('grows by versions: new clips append a version, known ones do not; bad clips are refused', async () => {
+      // One reference set per database: read where the suite's earlier tests left it.
+      const before = await repo.referenceSet();
+      const s = await repo.createSession({ mode: 'head', epochs: 1 });
+      const clip = (seed: string, label: 'safe' | 'danger') => ({ sha256: sha(seed), object_key: `reference/clips/${sha(seed)}`, label, path: `u/${seed}.wav` });
+      const a = [clip(uid('ra').replace(/-/g, ''), 'safe'), clip(uid('rb').replace(/-/g, ''), 'danger')];
+      expect(await repo.addReferenceClips(a, s.id)).toBe(before.version + 1);
+      const after = await repo.referenceSet();
+      expect(after.version).toBe(before.version + 1);
+      expect(after.clips).toHaveLength(before.clips.length + 2);
+      const added = after.clips.filter((c) => c.version === after.version);
+      expect(added.map((c) => c.sha256).sort()).toEqual(a.map((c) => c.sha256).sort());
+      for (const c of a) expect(added.find((r) => r.sha256 === c.sha256)).toMatchObject({ ...c, session_id: s.id });
+      // Already in the set (and a repeat within one call): no new version, no new rows.
+      expect(await repo.addReferenceClips([a[0], a[0]], null)).toBe(after.version);
+      expect(await repo.addReferenceClips([], null)).toBe(after.version);
+      expect((await repo.referenceSet()).clips).toHaveLength(after.clips.length);
+      const b = clip(uid('rc').replace(/-/g, ''), 'danger');
+      expect(await repo.addReferenceClips([a[1], b], null)).toBe(after.version + 1);
+      expect((await repo.referenceSet()).clips.filter((c) => c.version === after.version + 1).map((c) => c.sha256)).toEqual([b.sha256]);
+      await expectCode(repo.addReferenceClips([{ ...b, sha256: 'nope' }], null), 'INVALID_ARGUMENT');
+      await expectCode(repo.addReferenceClips([{ ...clip('f00d', 'safe'), label: 'maybe' as never }], null), 'INVALID_ARGUMENT');
     });
   });
 

@@ -6,10 +6,12 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m001 from './001_initial.ts';
 import * as m002 from './002_session_progress.ts';
+import * as m003 from './003_promotion_gate.ts';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '001_initial': m001,
   '002_session_progress': m002,
+  '003_promotion_gate': m003,
 });
 
 export class StaticMigrationProvider implements MigrationProvider {
