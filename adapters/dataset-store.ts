@@ -14,7 +14,7 @@ import { sha256Hex } from '../shared/hash.ts';
 import type { BlobStore } from '../shared/ports/blob-store.ts';
 import type { Repository } from '../shared/ports/repository.ts';
 import type { Label, LabeledClip, SkippedFile } from '../shared/types.ts';
-import { IntakeError, type Dataset } from './intake/dataset.ts';
+import { IntakeError, readZipDataset, type Dataset } from './intake/dataset.ts';
 
 export const DATASET_INDEX = 'dataset.json';
 
@@ -47,15 +47,17 @@ const indexSchema = z.object({
 export type StoredClip = z.infer<typeof storedClipSchema>;
 export type DatasetIndex = z.infer<typeof indexSchema>;
 
-/**
- * Decodes every clip (a clip that fails is reported, not used), stores the usable ones and the index.
- * Throws IntakeError `no_valid_clips` when nothing usable is left.
- */
-export async function storeDataset(blobs: BlobStore, uploadId: string, dataset: Dataset): Promise<DatasetIndex> {
-  const prefix = uploadPrefix(uploadId);
-  const clips: StoredClip[] = [];
+/** A dataset whose clips were each decoded once: the usable ones with their duration and hash, the rest skipped. */
+export interface CheckedDataset {
+  clips: (LabeledClip & { duration: number; sha256: string })[];
+  skipped: SkippedFile[];
+}
+
+/** Decodes every clip (CPU-bound: the local stack runs it on a thread, adapters/intake/thread.ts). */
+export async function checkDataset(dataset: Dataset): Promise<CheckedDataset> {
+  const clips: CheckedDataset['clips'] = [];
   const skipped: SkippedFile[] = [...dataset.skipped];
-  for (const [i, clip] of dataset.clips.entries()) {
+  for (const clip of dataset.clips) {
     let duration: number;
     try {
       duration = (await decodeAudio(clip.bytes)).duration;
@@ -64,6 +66,24 @@ export async function storeDataset(blobs: BlobStore, uploadId: string, dataset: 
       skipped.push({ path: clip.path, code: error.code, reason: error.message });
       continue;
     }
+    clips.push({ ...clip, duration, sha256: await sha256Hex(clip.bytes) });
+  }
+  return { clips, skipped };
+}
+
+/**
+ * Stores the usable clips of a checked dataset and its index. Throws IntakeError `no_valid_clips` when nothing
+ * usable is left.
+ */
+export async function storeCheckedDataset(blobs: BlobStore, uploadId: string, dataset: CheckedDataset): Promise<DatasetIndex> {
+  const prefix = uploadPrefix(uploadId);
+  if (dataset.clips.length === 0) {
+    throw new IntakeError('no_valid_clips', 'No clip of the dataset could be decoded as audio.', {
+      skipped: dataset.skipped.slice(0, 50),
+    });
+  }
+  const clips: StoredClip[] = [];
+  for (const [i, clip] of dataset.clips.entries()) {
     const key = `${prefix}clips/${String(i).padStart(5, '0')}-${safeSegment(clip.path)}`;
     await blobs.put(key, clip.bytes);
     clips.push({
@@ -72,19 +92,32 @@ export async function storeDataset(blobs: BlobStore, uploadId: string, dataset: 
       label: clip.label,
       ...(clip.subclass ? { subclass: clip.subclass } : {}),
       ...(clip.group ? { group: clip.group } : {}),
-      sha256: await sha256Hex(clip.bytes),
-      duration,
-    });
-  }
-  if (clips.length === 0) {
-    throw new IntakeError('no_valid_clips', 'No clip of the dataset could be decoded as audio.', {
-      skipped: skipped.slice(0, 50),
+      sha256: clip.sha256,
+      duration: clip.duration,
     });
   }
   const counts = { safe: clips.filter((c) => c.label === 'safe').length, danger: clips.filter((c) => c.label === 'danger').length };
-  const index: DatasetIndex = { upload_id: uploadId, clips, skipped, counts };
+  const index: DatasetIndex = { upload_id: uploadId, clips, skipped: dataset.skipped, counts };
   await blobs.put(prefix + DATASET_INDEX, new TextEncoder().encode(JSON.stringify(index)), { contentType: 'application/json' });
   return index;
+}
+
+/** What intake learns from a zip before anything is stored; `zip` is the same bytes, handed back (a thread takes them over). */
+export interface ZipIntake {
+  zip: Uint8Array;
+  sha256: string;
+  dataset: CheckedDataset;
+}
+
+/** Reads a dataset zip (adapters/intake) and decodes each clip: intake's CPU-bound half, on the caller's thread. */
+export async function intakeZip(zip: Uint8Array): Promise<ZipIntake> {
+  const dataset = await checkDataset(await readZipDataset(zip));
+  return { zip, sha256: await sha256Hex(zip), dataset };
+}
+
+/** checkDataset then storeCheckedDataset, on the caller's thread. */
+export async function storeDataset(blobs: BlobStore, uploadId: string, dataset: Dataset): Promise<DatasetIndex> {
+  return storeCheckedDataset(blobs, uploadId, await checkDataset(dataset));
 }
 
 export async function readDatasetIndex(blobs: BlobStore, uploadId: string): Promise<DatasetIndex> {

@@ -15,15 +15,13 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { sniffContainer } from '../shared/audio/container.ts';
 import { API, SERVICE, TRAINING } from '../shared/config.ts';
-import { sha256Hex } from '../shared/hash.ts';
 import type { BlobStore } from '../shared/ports/blob-store.ts';
 import type { Model, TrainingSession } from '../shared/ports/db-schema.ts';
 import type { JobQueue } from '../shared/ports/job-queue.ts';
 import type { Repository } from '../shared/ports/repository.ts';
 import type { Prediction } from '../shared/types.ts';
 import type { TrainingMode } from '../shared/model/types.ts';
-import { readZipDataset } from '../adapters/intake/dataset.ts';
-import { safeSegment, storeDataset, uploadPrefix, type DatasetIndex } from '../adapters/dataset-store.ts';
+import { intakeZip, safeSegment, storeCheckedDataset, uploadPrefix, type DatasetIndex, type ZipIntake } from '../adapters/dataset-store.ts';
 import { CURRENT_ALIAS } from '../adapters/model-store.ts';
 import type { TrainingJob, TrainingKind } from '../worker/job.ts';
 import { ApiKeyVerifier, type AuthVariables } from './auth.ts';
@@ -55,6 +53,8 @@ export interface AppDeps {
   consolePage?: (c: Context) => Response | Promise<Response>;
   /** Called after a job is queued (the in-process worker wakes at once). */
   onJobQueued?: () => void;
+  /** Reads and decodes a dataset zip (default: on this thread; the local stack: adapters/intake/thread.ts). */
+  intake?: (zip: Uint8Array) => Promise<ZipIntake>;
   log?: (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => void;
 }
 
@@ -444,9 +444,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
     }
     if (bytes.byteLength === 0) throw new ApiError(400, 'empty', 'The zip is empty.');
     // Refuse a hostile or useless zip before anything is stored.
-    const dataset = await readZipDataset(bytes);
+    const { zip, dataset, sha256 } = await (deps.intake ?? intakeZip)(bytes);
+    bytes = zip; // an intake thread took the buffer over and handed it back
     const id = existing?.id ?? randomUUID();
-    const sha256 = await sha256Hex(bytes);
     if (!existing) {
       const key = `${uploadPrefix(id)}${safeSegment(filename)}`;
       await blobs.put(key, bytes, { contentType: 'application/zip' });
@@ -454,7 +454,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
     }
     let index: DatasetIndex;
     try {
-      index = await storeDataset(blobs, id, dataset);
+      index = await storeCheckedDataset(blobs, id, dataset);
     } catch (error) {
       await repo.updateUpload(id, { status: 'failed', error: error instanceof Error ? error.message : String(error) });
       throw error;

@@ -20,6 +20,7 @@ import { API } from '../shared/config.ts';
 import { FsBlobStore } from '../adapters/blob/fs.ts';
 import { FsEmbeddingCache } from '../adapters/embedding-cache-fs.ts';
 import { readApiEnv, readServiceEnv, readWorkerEnv } from '../adapters/env.ts';
+import { intakeZipOnThread } from '../adapters/intake/thread.ts';
 import { openServices } from '../adapters/service.ts';
 import { initTfBackend } from '../adapters/tf-backend.ts';
 import { startWorkerLoop, type WorkerLoop } from '../worker/loop.ts';
@@ -97,6 +98,8 @@ export async function startLocalStack(env: Env = process.env): Promise<LocalStac
     log,
   });
   if (existsSync(webDist)) app.use('/*', serveStatic({ root: webDist })); // the web console's assets, once built
+    // Unzipping, manifest parsing and decoding a dataset's clips run on a thread: the API keeps answering meanwhile.
+    intake: intakeZipOnThread,
   handler = (request) => app.fetch(request);
   ready();
 
