@@ -6,8 +6,9 @@
  * typo fails at startup rather than at the first request.
  */
 import { join } from 'node:path';
-import { API, SERVICE, TRAINING } from '../shared/config.ts';
+import { API, SERVICE, TRAINING, WORKER } from '../shared/config.ts';
 import { SentinelError } from '../shared/errors.ts';
+import { DEFAULT_GATE_RULE, type GateRule } from '../shared/training/promotion.ts';
 
 export interface EnvVarDoc {
   name: string;
@@ -174,6 +175,12 @@ export const ENV_VARS: readonly EnvVarDoc[] = Object.freeze([
     description: 'Worker: upper bound on head epochs per retrain (early stopping usually ends sooner).',
     default: String(TRAINING.maxEpochs),
     example: '10',
+  },
+  {
+    name: 'SENTINEL_GATE_MIN_CLIPS_PER_CLASS',
+    description: 'Worker: reference clips of each class the promotion gate needs before it may replace the current model on its own; fewer = the candidate stays `candidate` (promote by hand).',
+    default: String(WORKER.gate.minClipsPerClass),
+    example: '100',
   },
   {
     name: 'SENTINEL_QUEUE_VISIBILITY_SECONDS',
@@ -371,6 +378,8 @@ export interface WorkerEnv {
   visibilitySeconds: number;
   /** Training threads; undefined = adapters/training-threads.ts decides (one per CPU on wasm). */
   threads?: number;
+  /** The promotion gate's rule (WORKER.gate unless configured). */
+  gateRule: GateRule;
 }
 
 export function readWorkerEnv(env: Env = process.env): WorkerEnv {
@@ -380,6 +389,7 @@ export function readWorkerEnv(env: Env = process.env): WorkerEnv {
     augmentations: int(env, 'SENTINEL_TRAIN_AUGMENTATIONS', TRAINING.augmentations, 0, 50),
     epochs: int(env, 'SENTINEL_TRAIN_EPOCHS', TRAINING.maxEpochs, 1, 10_000),
     visibilitySeconds: int(env, 'SENTINEL_QUEUE_VISIBILITY_SECONDS', SERVICE.queue.visibilitySeconds, 2, 43_200),
+    gateRule: { ...DEFAULT_GATE_RULE, minClipsPerClass: int(env, 'SENTINEL_GATE_MIN_CLIPS_PER_CLASS', WORKER.gate.minClipsPerClass, 1, 100_000) },
     ...(text(env, 'SENTINEL_TRAIN_THREADS') !== undefined ? { threads: int(env, 'SENTINEL_TRAIN_THREADS', 1, 1, 64) } : {}),
   };
 }

@@ -91,6 +91,7 @@ export function sessionBody(s: TrainingSession): z.infer<typeof S.SessionSchema>
     progress: s.progress ?? null,
     epoch_metrics: s.epoch_metrics,
     final_metrics: s.final_metrics,
+    gate_decision: s.gate_decision,
     model_version: s.model_version,
     upload_id: s.upload_id,
     parent_version: s.parent_version,
@@ -513,7 +514,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
     return c.json({ status: 'queued' as const, session_id: session.id, upload_id: uploadId, counts: index.counts, skipped: index.skipped }, 202);
   };
 
-  app.openapi(trainRoute('/retrain', 'Train a new model on a labelled zip (safe/, danger/); promoted only if at least as good'), trainWithUpload('retrain') as never);
+  app.openapi(trainRoute('/retrain', "Train a new model on a labelled zip (safe/, danger/); promoted only if better on the reference set by the gate's margin"), trainWithUpload('retrain') as never);
   app.openapi(
     trainRoute('/continue-training', 'Continue training the current model with a new zip plus all earlier data'),
     trainWithUpload('continue') as never,

@@ -1,7 +1,8 @@
 /**
  * The local stack behind `npm start`: one process with the API, /docs, the console page, the retraining worker
- * loop, PGlite and filesystem blobs under SENTINEL_DATA_DIR (default .sentinel/), the database-backed job queue, and
- * the shipped model (models/default) registered as `current` on first start. Configuration: env vars only
+ * loop (training itself and dataset intake on threads of their own, so the API keeps answering), PGlite and
+ * filesystem blobs under SENTINEL_DATA_DIR (default .sentinel/), the database-backed job queue, and the shipped
+ * model (models/default) registered as `current` on first start. Configuration: env vars only
  * (adapters/env.ts, README table). Cloud parts can be switched in by the same variables (S3, SQS, Neon).
  *
  *   npm start                    # http://127.0.0.1:8787
@@ -19,11 +20,13 @@ import pino from 'pino';
 import { API } from '../shared/config.ts';
 import { FsBlobStore } from '../adapters/blob/fs.ts';
 import { FsEmbeddingCache } from '../adapters/embedding-cache-fs.ts';
-import { readApiEnv, readServiceEnv, readWorkerEnv } from '../adapters/env.ts';
 import { intakeZipOnThread } from '../adapters/intake/thread.ts';
+import { readApiEnv, readServiceEnv, readWorkerEnv } from '../adapters/env.ts';
 import { openServices } from '../adapters/service.ts';
 import { initTfBackend } from '../adapters/tf-backend.ts';
 import { startWorkerLoop, type WorkerLoop } from '../worker/loop.ts';
+import { inProcessRunner } from '../worker/runner.ts';
+import { ThreadRunner } from '../worker/thread-runner.ts';
 import type { TrainingJob } from '../worker/job.ts';
 import { createApp } from './app.ts';
 import { ensureAdminKey, registerDefaultModel } from './bootstrap.ts';
@@ -56,7 +59,7 @@ export async function startLocalStack(env: Env = process.env): Promise<LocalStac
   const log = (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => logger[level](details ?? {}, message);
 
   await mkdir(serviceEnv.dataDir, { recursive: true });
-  await initTfBackend(env as NodeJS.ProcessEnv, (m) => logger.info(m));
+  const backend = await initTfBackend(env as NodeJS.ProcessEnv, (m) => logger.info(m));
 
   // Listen first (requests wait for startup) so the actual port is known for presigned URLs when PORT=0.
   let handler: ((request: Request) => Response | Promise<Response>) | null = null;
@@ -95,21 +98,26 @@ export async function startLocalStack(env: Env = process.env): Promise<LocalStac
     describe: services.describe,
     ...(blobs instanceof FsBlobStore ? { blobHandler: (r: Request) => blobs.handlePresignedRequest(r) } : {}),
     consolePage: consolePage(webDist),
+    // Unzipping, manifest parsing and decoding a dataset's clips run on a thread: the API keeps answering meanwhile.
+    intake: intakeZipOnThread,
     log,
   });
   if (existsSync(webDist)) app.use('/*', serveStatic({ root: webDist })); // the web console's assets, once built
-    // Unzipping, manifest parsing and decoding a dataset's clips run on a thread: the API keeps answering meanwhile.
-    intake: intakeZipOnThread,
   handler = (request) => app.fetch(request);
   ready();
 
+  const training = { folds: workerEnv.folds, augmentations: workerEnv.augmentations, threads: workerEnv.threads };
+  const cacheDir = join(serviceEnv.dataDir, 'cache', 'embeddings');
+  // Training runs on a thread of its own so the API keeps answering. tfjs-node's native addon is not known to load
+  // in a second thread (tensorflow/tfjs#8388), so a native backend trains on this thread, as before.
+  const threaded = backend.choice === 'wasm' || backend.choice === 'cpu';
   const worker = workerEnv.inProcess
     ? startWorkerLoop({
         queue,
         repo,
         blobs,
-        cache: new FsEmbeddingCache(join(serviceEnv.dataDir, 'cache', 'embeddings')),
-        training: { folds: workerEnv.folds, augmentations: workerEnv.augmentations, threads: workerEnv.threads },
+        runner: threaded ? new ThreadRunner({ training, cacheDir, backend: backend.choice }) : inProcessRunner({ cache: new FsEmbeddingCache(cacheDir), training }),
+        gateRule: workerEnv.gateRule,
         visibilitySeconds: workerEnv.visibilitySeconds,
         // Short polls: the db queue wakes at once on sends from this process anyway; this bounds shutdown time.
         waitSeconds: 2,
@@ -124,6 +132,7 @@ export async function startLocalStack(env: Env = process.env): Promise<LocalStac
     services: services.describe(),
     inference_threads: threads,
     worker: worker !== null,
+    training_thread: worker !== null && threaded,
     admin_key: adminKey?.source ?? 'none (set SENTINEL_ADMIN_KEY)',
   });
 

@@ -402,12 +402,17 @@ export const WORKER = Object.freeze({
   heartbeatSeconds: 30,
   /** A failed attempt's job becomes receivable again after this many seconds (transient errors get a moment). */
   retryDelaySeconds: 10,
-  /** Promotion gate: candidate and current model are scored on the same held-out clips of the job's data. */
+  /** Promotion gate: candidate and current model are scored on the registry's reference set (every earlier job's
+   *  held-out clips) plus this job's held-out clips. */
   gate: Object.freeze({
-    /** Balanced accuracy weighs misses and false alarms alike whatever the class balance of the held-out clips. */
+    /** Balanced accuracy weighs misses and false alarms alike whatever the class balance of the reference clips. */
     metric: 'balancedAccuracy' as const,
-    /** Promote when candidate >= current + minDelta: 0 means "at least as good", as the issue asks. */
-    minDelta: 0,
+    /** Promote only when the candidate beats the current model by at least this: a tie keeps the model that serves,
+     *  and at the minimum clips a class one clip is worth 1/60 = 0.017, so a one-clip difference never swaps it. */
+    margin: 0.02,
+    /** No automatic promotion with fewer reference clips of either class: a recall of 0.9 measured on 30 clips lies
+     *  anywhere from about 0.74 to 0.97 (95 % Wilson), already too loose to overrule a model validated on hundreds. */
+    minClipsPerClass: 30,
     /** Share of the job's clip groups held out from training for the gate (the candidate never sees them). */
     validationFraction: 0.2,
   }),

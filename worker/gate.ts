@@ -1,28 +1,20 @@
 /**
- * The promotion gate: candidate and current model score the same held-out clips, each at its own threshold (what
- * serving would do), and the candidate is promoted only when it is at least as good by the configured metric.
+ * The promotion gate's scores: candidate and current model score the same reference clips, each at its own threshold
+ * (what serving would do). Whether that promotes is shared/training/promotion.ts's rule.
  * Clips are analysed once and both models see the identical windows.
  */
 import { analyse } from '../shared/audio/index.ts';
 import { AudioError } from '../shared/audio/errors.ts';
-import { WORKER } from '../shared/config.ts';
 import type { Detector } from '../shared/inference/detector.ts';
 import { evaluate } from '../shared/metrics/index.ts';
 import type { Metrics } from '../shared/metrics/types.ts';
-import type { LabeledClip } from '../shared/types.ts';
+import type { Label, LabeledClip } from '../shared/types.ts';
 
-export interface GateRule {
-  metric: 'balancedAccuracy' | 'accuracy' | 'f1' | 'recall' | 'precision';
-  minDelta: number;
-}
-
-export interface GateResult {
-  promote: boolean;
-  reason: string;
-  metric: GateRule['metric'];
-  clips: number;
+export interface GateScores {
+  /** Clips scored per class (undecodable ones are left out). */
+  clips: Record<Label, number>;
   candidate: Metrics;
-  current: Metrics | null;
+  current: Metrics;
 }
 
 /** P(danger) of each clip (its most dangerous window) under each detector. Undecodable clips are left out. */
@@ -43,23 +35,27 @@ export async function scoreClips(clips: readonly LabeledClip[], detectors: reado
   return { labels, scores };
 }
 
+/** Clips scored between progress reports: a reference set of hundreds shows movement every few seconds. */
+const PROGRESS_EVERY = 25;
+
 export async function runGate(options: {
   clips: readonly LabeledClip[];
   candidate: Detector;
-  current: Detector | null;
-  rule?: GateRule;
-}): Promise<GateResult> {
-  const rule = options.rule ?? WORKER.gate;
-  const detectors = options.current ? [options.candidate, options.current] : [options.candidate];
-  const { labels, scores } = await scoreClips(options.clips, detectors);
-  const candidate = evaluate({ labels, probabilities: scores[0], threshold: options.candidate.threshold });
-  const current = options.current ? evaluate({ labels, probabilities: scores[1], threshold: options.current.threshold }) : null;
-  const c = candidate[rule.metric];
-  if (!current) {
-    return { promote: true, reason: `no current model; candidate ${rule.metric} ${c.toFixed(4)}`, metric: rule.metric, clips: labels.length, candidate, current };
+  current: Detector;
+  onProgress?: (done: number, total: number) => void;
+}): Promise<GateScores> {
+  const labels: number[] = [];
+  const scores: number[][] = [[], []];
+  for (let start = 0; start < options.clips.length; start += PROGRESS_EVERY) {
+    const part = await scoreClips(options.clips.slice(start, start + PROGRESS_EVERY), [options.candidate, options.current]);
+    labels.push(...part.labels);
+    part.scores.forEach((s, i) => scores[i].push(...s));
+    options.onProgress?.(Math.min(start + PROGRESS_EVERY, options.clips.length), options.clips.length);
   }
-  const base = current[rule.metric];
-  const promote = c >= base + rule.minDelta;
-  const reason = `${rule.metric} on ${labels.length} held-out clips: candidate ${c.toFixed(4)} ${promote ? '>=' : '<'} current ${base.toFixed(4)}${rule.minDelta ? ` + ${rule.minDelta}` : ''}`;
-  return { promote, reason, metric: rule.metric, clips: labels.length, candidate, current };
+  const danger = labels.filter((l) => l === 1).length;
+  return {
+    clips: { safe: labels.length - danger, danger },
+    candidate: evaluate({ labels, probabilities: scores[0], threshold: options.candidate.threshold }),
+    current: evaluate({ labels, probabilities: scores[1], threshold: options.current.threshold }),
+  };
 }

@@ -1,8 +1,10 @@
 /**
- * One training job, start to finish: claim the session, gather its clips, train a candidate from the current model's
- * backbone, store it under models/<version>/, gate it against the current model on the same held-out clips, promote
- * it only if at least as good, record everything. The same code runs in the SQS worker container (worker/main.ts)
- * and in the local stack's process (functions/server.ts).
+ * One training job, start to finish: claim the session, gather its clips (less any in the reference set), train a
+ * candidate from the current model's backbone, store it under models/<version>/, score candidate and current model on
+ * the registry's reference set plus this job's held-out clips, promote only by the gate's rule
+ * (shared/training/promotion.ts), record the decision on the session and the held-out clips in the reference set.
+ * The same code runs in the SQS worker container (worker/main.ts) and in the local stack (functions/server.ts);
+ * the training and the scoring themselves run wherever the TrainingRunner puts them (runner.ts).
  *
  * Delivery is at-least-once, so the handler is idempotent: a finished session's job is just acked; a session
  * another run holds (fresh heartbeat) is not trained again; success (session row + alias + model status) is one
@@ -13,38 +15,30 @@
  */
 import { SERVICE, TRAINING, WORKER } from '../shared/config.ts';
 import { SentinelError } from '../shared/errors.ts';
-import { Detector } from '../shared/inference/detector.ts';
-import { backboneOf, headOf } from '../shared/model/classifier.ts';
-import { loadArtifact } from '../shared/model/artifact.ts';
+import { sha256Hex } from '../shared/hash.ts';
 import type { ModelFiles } from '../shared/model/files.ts';
 import type { BlobStore } from '../shared/ports/blob-store.ts';
-import type { EpochMetrics, SessionProgress, TrainingSession } from '../shared/ports/db-schema.ts';
+import type { EpochMetrics, GateDecision, ReferenceClip, SessionProgress, TrainingSession } from '../shared/ports/db-schema.ts';
 import type { JobQueue, ReceivedJob } from '../shared/ports/job-queue.ts';
-import type { Repository } from '../shared/ports/repository.ts';
-import type { EmbeddingCache } from '../shared/training/embedding-cache.ts';
+import type { NewReferenceClip, Repository } from '../shared/ports/repository.ts';
+import { DEFAULT_GATE_RULE, decidePromotion, describeGateDecision, type GateRule } from '../shared/training/promotion.ts';
 import { groupTrainValSplit } from '../shared/training/split.ts';
-import { trainModel, type TrainProgress, type TrainResult } from '../shared/training/trainer.ts';
+import type { TrainProgress, TrainResult } from '../shared/training/trainer.ts';
 import type { LabeledClip } from '../shared/types.ts';
 import { TRAINING_MODES, type TrainingMode } from '../shared/model/types.ts';
 import { loadDatasetClips, loadFeedbackClips } from '../adapters/dataset-store.ts';
 import { CURRENT_ALIAS, loadModelFiles, scalarMetrics, storeModel } from '../adapters/model-store.ts';
-import { openTrainingCompute } from '../adapters/training-threads.ts';
-import { runGate, type GateResult } from './gate.ts';
+import type { EpochReport, TrainingRunner } from './runner.ts';
 import { trainingJobSchema, type TrainingJob, type TrainingKind } from './job.ts';
-
-export interface TrainingSettings {
-  folds: number;
-  augmentations: number;
-  /** Threads for embedding and head fits (adapters/training-threads.ts); undefined = one per CPU on wasm. */
-  threads?: number;
-}
 
 export interface WorkerDeps {
   repo: Repository;
   blobs: BlobStore;
   queue: JobQueue<TrainingJob>;
-  cache: EmbeddingCache;
-  training: TrainingSettings;
+  /** Where the candidate is trained and scored (runner.ts): this thread, or a thread of its own. */
+  runner: TrainingRunner;
+  /** The promotion rule (default WORKER.gate). */
+  gateRule?: GateRule;
   /** Visibility granted per extension, seconds (default SERVICE.queue.visibilitySeconds). */
   visibilitySeconds?: number;
   /** Deliveries before the queue dead-letters a job (default SERVICE.queue.maxReceives). */
@@ -55,15 +49,18 @@ export interface WorkerDeps {
   onPromoted?: (version: string) => void;
   /** Set when the process is shutting down: the run gives the session back at its next progress report. */
   stopping?: () => boolean;
-  /** Test seam: replaces trainModel. */
-  train?: typeof trainModel;
   log?: (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => void;
 }
 
 export type JobOutcome =
-  | { outcome: 'succeeded'; sessionId: string; version: string; promoted: boolean; gate: GateResult }
+  | { outcome: 'succeeded'; sessionId: string; version: string; promoted: boolean; gate: GateDecision }
   | { outcome: 'duplicate' | 'held-elsewhere' | 'malformed' | 'missing-session' | 'lost' | 'shutdown'; sessionId?: string }
   | { outcome: 'failed' | 'retry'; sessionId: string; error: string };
+
+/** Where a reference clip's bytes are kept: by content, outside uploads/ (which the cloud bucket expires). */
+export function referenceKey(sha256: string): string {
+  return `reference/clips/${sha256}`;
+}
 
 /** Errors that another attempt cannot fix: the session fails at once. */
 const PERMANENT = new Set([
@@ -95,6 +92,20 @@ export async function gatherClips(deps: Pick<WorkerDeps, 'repo' | 'blobs'>, kind
   for (const id of ids) clips.push(...(await loadDatasetClips(deps.blobs, id)));
   clips.push(...(await loadFeedbackClips(deps.repo, deps.blobs)));
   return clips;
+}
+
+/** The reference set's clips with their bytes; a clip missing from the store is left out (and logged). */
+async function loadReferenceClips(blobs: BlobStore, rows: readonly ReferenceClip[], log: NonNullable<WorkerDeps['log']>): Promise<LabeledClip[]> {
+  const out: LabeledClip[] = [];
+  for (const row of rows) {
+    const bytes = await blobs.get(row.object_key);
+    if (!bytes) {
+      log('warn', 'reference clip missing from the store; left out of the gate', { key: row.object_key });
+      continue;
+    }
+    out.push({ path: row.path, label: row.label, bytes, group: `reference/${row.sha256}` });
+  }
+  return out;
 }
 
 /** Held-out clips for the gate (whole groups), the rest for training; both sides must hold both labels. */
@@ -179,7 +190,7 @@ export async function handleJob(job: ReceivedJob<TrainingJob>, deps: WorkerDeps)
   const timer = setInterval(() => void tick(), Math.max(1, visibility / 10) * 1000);
   // Per-epoch metrics, written in order without holding training up; awaited before the session is finished.
   let epochWrites: Promise<unknown> = Promise.resolve();
-  const onEpoch = (e: { epoch: number; loss: number; valLoss?: number; fold: number | null }) => {
+  const onEpoch = (e: EpochReport) => {
     const metrics: EpochMetrics = { epoch: e.epoch, loss: e.loss, ...(e.valLoss !== undefined ? { val_loss: e.valLoss } : {}), ...(e.fold !== null ? { fold: e.fold } : {}) };
     epochWrites = epochWrites.then(() => repo.appendEpochMetrics(id, attempt, metrics)).catch((error) => log('warn', 'epoch metrics not written', { error: String(error) }));
   };
@@ -189,79 +200,96 @@ export async function handleJob(job: ReceivedJob<TrainingJob>, deps: WorkerDeps)
     if (deps.stopping?.()) throw new RunAborted('shutdown');
   };
 
-  const disposables: { dispose(): void }[] = [];
   try {
     const alias = await repo.getAlias(CURRENT_ALIAS);
     const baseRow = alias ? await repo.getModel(alias.version) : null;
     if (!baseRow) throw new SentinelError('NO_BASE_MODEL', 'There is no current model to retrain from (its backbone is the starting point).');
     const baseFiles: ModelFiles = await loadModelFiles(deps.blobs, baseRow.artifact_prefix);
-    // Two copies: training may touch the backbone's layers (fine-tuning), the gate needs the current model intact.
-    const current = await Detector.fromFiles(baseFiles);
-    disposables.push(current);
-    const base = await loadArtifact(baseFiles);
-    disposables.push(base.model);
 
     progress = { phase: 'data', done: 0, total: 1 };
-    const clips = await gatherClips(deps, kind, claim.session);
+    // Reference clips are never trained on (a candidate that had seen them would pass the gate on memory), and a clip
+    // stored twice is used once (its copies could land on both sides of the hold-out).
+    const reference = await repo.referenceSet();
+    const seen = new Set(reference.clips.map((c) => c.sha256));
+    const hashes = new Map<LabeledClip, string>();
+    const clips: LabeledClip[] = [];
+    let excluded = 0;
+    for (const clip of await gatherClips(deps, kind, claim.session)) {
+      const sha256 = await sha256Hex(clip.bytes);
+      if (seen.has(sha256)) {
+        excluded++;
+        continue;
+      }
+      seen.add(sha256);
+      hashes.set(clip, sha256);
+      clips.push(clip);
+    }
+    if (excluded > 0) log('info', 'reference or repeated clips left out of training', { session: id, clips: excluded });
     const { train, validation } = splitForGate(clips);
-    const weights = base.manifest.files['weights.bin']?.sha256 ?? base.manifest.version;
-    const training = openTrainingCompute(deps.training.threads);
-    const result: TrainResult = await (deps.train ?? trainModel)({
-      clips: train,
-      backbone: {
-        model: backboneOf(base.model),
-        id: `${base.manifest.version}:${weights.slice(0, 16)}`,
-        alpha: base.manifest.backbone.alpha,
-        weightsSource: `sentinel:${base.manifest.version}`,
-        folded: true,
-      },
-      representation: base.manifest.representation,
-      mode: (TRAINING_MODES as readonly string[]).includes(claim.session.mode) ? (claim.session.mode as TrainingMode) : TRAINING.defaultMode,
-      epochs: claim.session.epochs,
-      folds: deps.training.folds,
-      augmentations: deps.training.augmentations,
-      cache: deps.cache,
-      parent: { manifest: base.manifest, ...(kind === 'continue' ? { head: headOf(base.model) } : {}) },
-      command: `api ${kind} session ${id}`,
-      compute: training.compute,
-      onProgress,
-      onEpoch,
-    }).finally(() => training.close());
+    const mode = (TRAINING_MODES as readonly string[]).includes(claim.session.mode) ? (claim.session.mode as TrainingMode) : TRAINING.defaultMode;
+    const result: TrainResult = await deps.runner.train(
+      { clips: train, baseFiles, mode, epochs: claim.session.epochs, warmStart: kind === 'continue', command: `api ${kind} session ${id}` },
+      { onProgress, onEpoch },
+    );
     await epochWrites;
 
-    progress = { phase: 'gate', done: 0, total: validation.length };
+    progress = { phase: 'gate', done: 0, total: reference.clips.length + validation.length };
     await tick();
-    const candidate = await Detector.fromFiles(result.files);
-    disposables.push(candidate);
-    const gate = await runGate({ clips: validation, candidate, current });
+    // The held-out clips join the reference set whatever the outcome (no model trained here has seen them). Their
+    // bytes are stored first: the runner may take them over. Content-addressed, so a retried job rewrites nothing.
+    const heldOut: NewReferenceClip[] = [];
+    for (const clip of validation) {
+      const sha256 = hashes.get(clip)!;
+      const key = referenceKey(sha256);
+      if (!(await deps.blobs.head(key))) await deps.blobs.put(key, clip.bytes);
+      heldOut.push({ sha256, object_key: key, label: clip.label, path: clip.path });
+    }
+    const referenceClips = await loadReferenceClips(deps.blobs, reference.clips, log);
+    const scores = await deps.runner.gate({ clips: [...referenceClips, ...validation], candidate: result.files, current: baseFiles }, (done, total) => {
+      progress = { phase: 'gate', done, total };
+      if (lost) throw new RunAborted('lost');
+      if (deps.stopping?.()) throw new RunAborted('shutdown');
+    });
     if (lost) throw new RunAborted('lost');
 
-    const { model } = await storeModel(repo, deps.blobs, result.files, { status: 'candidate', metrics: scalarMetrics(gate.candidate as never) });
-    const finalMetrics = {
-      ...scalarMetrics(gate.candidate as never),
-      promoted: gate.promote ? 1 : 0,
-      gate_clips: gate.clips,
-      ...(gate.current ? { [`current_${gate.metric}`]: gate.current[gate.metric] } : {}),
-      skipped_clips: result.skipped.length,
-    };
-    await repo.transaction(async (tx) => {
-      const done = await tx.markSucceeded(id, attempt, { final_metrics: finalMetrics, model_version: model.version });
+    const rule = deps.gateRule ?? DEFAULT_GATE_RULE;
+    const [candidateScore, currentScore] = [scores.candidate[rule.metric], scores.current[rule.metric]];
+    const outcome = decidePromotion({ candidate: candidateScore, current: currentScore, clips: scores.clips }, rule);
+    const promote = outcome === 'promoted';
+    const { model } = await storeModel(repo, deps.blobs, result.files, { status: 'candidate', metrics: scalarMetrics(scores.candidate as never) });
+    const finalMetrics = { ...scalarMetrics(scores.candidate as never), skipped_clips: result.skipped.length };
+    const decision = await repo.transaction(async (tx) => {
+      const gate: GateDecision = {
+        outcome,
+        metric: rule.metric,
+        candidate: candidateScore,
+        current: currentScore,
+        margin: rule.margin,
+        min_clips_per_class: rule.minClipsPerClass,
+        clips: scores.clips,
+        reference_version: await tx.addReferenceClips(heldOut, id),
+        held_out: validation.length,
+        candidate_version: model.version,
+        current_version: baseRow.version,
+      };
+      const done = await tx.markSucceeded(id, attempt, { final_metrics: finalMetrics, model_version: model.version, gate_decision: gate });
       if (!done) throw new RunAborted('lost');
-      if (gate.promote) {
+      if (promote) {
         const before = await tx.getAlias(CURRENT_ALIAS);
-        await tx.setAlias(CURRENT_ALIAS, model.version, `worker:session:${id}`, `gate: ${gate.reason}`);
+        await tx.setAlias(CURRENT_ALIAS, model.version, `worker:session:${id}`, `gate: ${describeGateDecision(gate)}`);
         await tx.setModelStatus(model.version, 'promoted');
         if (before && before.version !== model.version) await tx.setModelStatus(before.version, 'archived');
-      } else {
+      } else if (outcome === 'kept' && candidateScore < currentScore) {
         await tx.setModelStatus(model.version, 'rejected');
-      }
+      } // else it stays `candidate`: not shown worse, promotable by hand
+      return gate;
     });
-    await repo.recordEvent(gate.promote ? 'model.promoted' : 'model.rejected', { session_id: id, version: model.version, reason: gate.reason });
-    log('info', 'training finished', { session: id, version: model.version, promoted: gate.promote, gate: gate.reason });
+    await repo.recordEvent(promote ? 'model.promoted' : 'model.kept', { session_id: id, version: model.version, gate: decision });
+    log('info', 'training finished', { session: id, version: model.version, promoted: promote, gate: describeGateDecision(decision) });
     clearInterval(timer);
     await ack();
-    if (gate.promote) deps.onPromoted?.(model.version);
-    return { outcome: 'succeeded', sessionId: id, version: model.version, promoted: gate.promote, gate };
+    if (promote) deps.onPromoted?.(model.version);
+    return { outcome: 'succeeded', sessionId: id, version: model.version, promoted: promote, gate: decision };
   } catch (error) {
     clearInterval(timer);
     const message = error instanceof Error ? error.message : String(error);
@@ -291,7 +319,5 @@ export async function handleJob(job: ReceivedJob<TrainingJob>, deps: WorkerDeps)
     await repo.requeueSession(id, attempt, `attempt ${job.receiveCount} failed: ${message}`);
     await queue.extendVisibility(job.receipt, deps.retryDelaySeconds ?? WORKER.retryDelaySeconds).catch(() => {});
     return { outcome: 'retry', sessionId: id, error: message };
-  } finally {
-    for (const d of disposables) d.dispose();
   }
 }

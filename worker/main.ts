@@ -15,6 +15,7 @@ import { openServices, type Services } from '../adapters/service.ts';
 import { initTfBackend } from '../adapters/tf-backend.ts';
 import type { TrainingJob } from './job.ts';
 import { startWorkerLoop, type WorkerLoop, type WorkerLoopOptions } from './loop.ts';
+import { inProcessRunner } from './runner.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -36,9 +37,13 @@ export async function startWorker(env: Env = process.env, overrides: Partial<Wor
     queue: services.queue,
     repo: services.repo,
     blobs: services.blobs,
-    // Embeddings are cached on the container's disk: a retry of the same data skips the backbone passes.
-    cache: new FsEmbeddingCache(join(serviceEnv.dataDir, 'cache', 'embeddings')),
-    training: { folds: workerEnv.folds, augmentations: workerEnv.augmentations, threads: workerEnv.threads },
+    // On this thread: the container serves nothing but the heartbeat, and the GPU image's native tfjs backend is not
+    // known to load in a worker thread. Embeddings are cached on its disk: a retry of the same data skips the passes.
+    runner: inProcessRunner({
+      cache: new FsEmbeddingCache(join(serviceEnv.dataDir, 'cache', 'embeddings')),
+      training: { folds: workerEnv.folds, augmentations: workerEnv.augmentations, threads: workerEnv.threads },
+    }),
+    gateRule: workerEnv.gateRule,
     visibilitySeconds: workerEnv.visibilitySeconds,
     waitSeconds: SERVICE.queue.waitSeconds,
     log,

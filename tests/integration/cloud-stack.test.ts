@@ -68,6 +68,8 @@ describe.skipIf(!TEST_DATABASE_URL)(`cloud path: S3 + SQS (fauxqs) + Postgres vi
       SENTINEL_TRAIN_FOLDS: '0',
       SENTINEL_TRAIN_AUGMENTATIONS: '0',
       SENTINEL_TRAIN_EPOCHS: '10',
+      // A 20-clip upload holds out 4 clips: the gate's minimum is lowered so the promotion path is what is tested here.
+      SENTINEL_GATE_MIN_CLIPS_PER_CLASS: '2',
       LOG_LEVEL: 'warn',
     };
     api = await startLocalStack({
@@ -90,7 +92,7 @@ describe.skipIf(!TEST_DATABASE_URL)(`cloud path: S3 + SQS (fauxqs) + Postgres vi
     const { status, body } = await postRetrain(api.url, api.adminKey!.key, datasetZip(syntheticClips(20, 3000)));
     expect(status).toBe(202);
     const session = await waitForSession(api.url, body.session_id, (s) => s.status === 'succeeded' || s.status === 'failed', 180_000, 250);
-    expect(session).toMatchObject({ status: 'succeeded', error: null, final_metrics: { promoted: 1 } });
+    expect(session).toMatchObject({ status: 'succeeded', error: null, gate_decision: { outcome: 'promoted' } });
     expect(outcomes).toEqual([expect.objectContaining({ outcome: 'succeeded', sessionId: body.session_id, promoted: true })]);
 
     // The artifact lives in S3 under models/<version>/.

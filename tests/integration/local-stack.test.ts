@@ -32,7 +32,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const trainingEnv = { SENTINEL_TRAIN_FOLDS: '0', SENTINEL_TRAIN_AUGMENTATIONS: '0', SENTINEL_TRAIN_EPOCHS: '10' };
+// The gate's minimum is lowered so a 20-clip upload (4 held out) can be promoted: this tests the stack's plumbing; the
+// minimum itself is tested in worker.test.ts.
+const trainingEnv = { SENTINEL_TRAIN_FOLDS: '0', SENTINEL_TRAIN_AUGMENTATIONS: '0', SENTINEL_TRAIN_EPOCHS: '10', SENTINEL_GATE_MIN_CLIPS_PER_CLASS: '2' };
 
 describe('local stack (in-process, real HTTP)', () => {
   let stack: LocalStack;
@@ -55,7 +57,7 @@ describe('local stack (in-process, real HTTP)', () => {
     expect(status).toBe(202);
     const session = await waitForSession(stack.url, body.session_id, (s) => s.status === 'succeeded' || s.status === 'failed', 120_000, 250);
     expect(session).toMatchObject({ status: 'succeeded', attempts: 1, error: null });
-    expect(session.final_metrics).toMatchObject({ promoted: 1 });
+    expect(session.gate_decision).toMatchObject({ outcome: 'promoted', min_clips_per_class: 2, current_version: defaultVersion });
     const version = session.model_version!;
     expect(version).not.toBe(defaultVersion);
 
@@ -64,8 +66,9 @@ describe('local stack (in-process, real HTTP)', () => {
     expect(models.models.find((m) => m.version === defaultVersion)?.status).toBe('archived');
     const after = await predictOnceServed(stack.url, version);
     expect(after).toMatchObject({ status: 200, body: { model_version: version } });
-    // Promoted because it beat the backwards default on the held-out clips.
-    expect(session.final_metrics!.balancedAccuracy).toBeGreaterThan(session.final_metrics!.current_balancedAccuracy);
+    // Promoted because it beat the backwards default on the reference clips (here: this job's held-out clips).
+    expect(session.gate_decision!.candidate).toBeGreaterThan(session.gate_decision!.current);
+    expect(session.final_metrics!.balancedAccuracy).toBe(session.gate_decision!.candidate);
     const status_ = (await (await fetch(`${stack.url}/model/status`)).json()) as Record<string, unknown>;
     expect(status_).toMatchObject({ model_loaded: true, is_training: false, training_status: 'succeeded', model_version: version });
   });
@@ -96,15 +99,19 @@ describe('local stack restart durability (child process)', () => {
       const key = await adminKeyOf(dataDir);
       const { status, body } = await postRetrain(first.url, key, datasetZip(syntheticClips(60, 2000)));
       expect(status).toBe(202);
-      const running = await waitForSession(first.url, body.session_id, (s) => s.status !== 'queued', 60_000, 50);
+      // Killed once it has written epoch rows: the resumed run must not repeat them.
+      const running = await waitForSession(first.url, body.session_id, (s) => s.status !== 'queued' && (s.status !== 'running' || s.epoch_metrics.length > 0), 90_000, 50);
       expect(running.status, 'the training should still be running when the stack is killed').toBe('running');
+      expect(running.epoch_metrics.length).toBeGreaterThan(0);
       await first.kill();
 
       second = await spawnStack(env);
       const done = await waitForSession(second.url, body.session_id, (s) => s.status === 'succeeded' || s.status === 'failed', 180_000, 250);
       expect(done, second.output()).toMatchObject({ status: 'succeeded', error: null });
-      // Claimed by the killed run, then re-claimed after restart.
+      // Claimed by the killed run, then re-claimed after restart; its epoch rows are the second run's only.
       expect(done.attempts).toBe(2);
+      expect(done.epoch_metrics.length).toBeGreaterThan(0);
+      expect(done.epoch_metrics.map((m) => m.epoch)).toEqual(done.epoch_metrics.map((_, i) => i + 1));
       const after = await predictOnceServed(second.url, done.model_version!);
       expect(after.body.model_version).toBe(done.model_version);
     } finally {

@@ -1,7 +1,8 @@
 /**
  * The retraining job handler (worker/handler.ts) on PGlite + fs blobs + the db queue: training from the current
- * model's backbone, the gate (promote / reject), idempotency on duplicate and concurrent deliveries, visibility
- * extension while training, retries then dead-letter with the session failed, and bad data failing at once.
+ * model's backbone, the gate on the registry's reference set (promote / keep / too few clips, the decision stored),
+ * reference clips never trained on, idempotency on duplicate and concurrent deliveries, visibility extension while
+ * training, retries then dead-letter with the session failed, and bad data failing at once.
  * Real (tiny) training where the outcome depends on it; the `train` seam where only the handler's logic is tested.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,8 +21,11 @@ import type { ReceivedJob } from '../../shared/ports/job-queue.ts';
 import { MemoryEmbeddingCache } from '../../shared/training/embedding-cache.ts';
 import { trainModel, type TrainRequest } from '../../shared/training/trainer.ts';
 import type { LabeledClip } from '../../shared/types.ts';
-import { gatherClips, handleJob, type WorkerDeps } from '../../worker/handler.ts';
+import { sha256Hex } from '../../shared/hash.ts';
+import { WORKER } from '../../shared/config.ts';
+import { gatherClips, handleJob, referenceKey, type WorkerDeps } from '../../worker/handler.ts';
 import type { TrainingJob, TrainingKind } from '../../worker/job.ts';
+import { inProcessRunner } from '../../worker/runner.ts';
 import { syntheticClips, tinyModelFiles } from '../helpers/tiny-model.ts';
 
 let dir: string;
@@ -33,8 +37,23 @@ let bad: ModelFiles;
 let good: ModelFiles;
 let badVersion: string;
 
-function deps(overrides: Partial<WorkerDeps> = {}): WorkerDeps {
-  return { repo, blobs, queue, cache: new MemoryEmbeddingCache(), training: { folds: 0, augmentations: 0 }, retryDelaySeconds: 0, ...overrides };
+/** Handler deps training on this thread; `train` replaces trainModel. */
+function deps(overrides: Partial<WorkerDeps> & { train?: typeof trainModel } = {}): WorkerDeps {
+  const { train, ...rest } = overrides;
+  const runner = inProcessRunner({ cache: new MemoryEmbeddingCache(), training: { folds: 0, augmentations: 0 }, ...(train ? { train } : {}) });
+  return { repo, blobs, queue, runner, retryDelaySeconds: 0, ...rest };
+}
+
+/** A reference set of `n` synthetic clips (half each class), as earlier jobs' held-out clips would have left it. */
+async function seedReference(n: number, seed: number): Promise<void> {
+  const clips = syntheticClips(n, seed);
+  const rows = [];
+  for (const c of clips) {
+    const sha256 = await sha256Hex(c.bytes);
+    await blobs.put(referenceKey(sha256), c.bytes);
+    rows.push({ sha256, object_key: referenceKey(sha256), label: c.label, path: `seed/${c.path}` });
+  }
+  await repo.addReferenceClips(rows, null);
 }
 
 async function upload(clips: LabeledClip[]): Promise<string> {
@@ -84,9 +103,12 @@ afterAll(async () => {
 describe('handleJob', () => {
   beforeEach(async () => {
     await makeCurrent(bad);
+    // Each test starts from an empty reference set (the registry's is append-only; tests reset it here only).
+    await database.db.deleteFrom('reference_clips').execute();
   });
 
-  it('trains from the current backbone, stores the artifact, promotes a better candidate, acks; a duplicate does not train again', async () => {
+  it('trains from the current backbone, stores the artifact, promotes a clearly better candidate on enough reference clips, acks; a duplicate does not train again', async () => {
+    await seedReference(2 * WORKER.gate.minClipsPerClass, 4000);
     let trainings = 0;
     const counting = (request: TrainRequest) => {
       trainings++;
@@ -96,11 +118,21 @@ describe('handleJob', () => {
     const outcome = await handleJob(await receive(), deps({ train: counting }));
     expect(outcome).toMatchObject({ outcome: 'succeeded', sessionId, promoted: true });
     if (outcome.outcome !== 'succeeded') throw new Error('unreachable');
-    expect(outcome.gate.candidate.balancedAccuracy).toBeGreaterThan(outcome.gate.current!.balancedAccuracy);
-
+    const gate = outcome.gate;
+    expect(gate).toMatchObject({ outcome: 'promoted', metric: 'balancedAccuracy', margin: WORKER.gate.margin, reference_version: 2, candidate_version: outcome.version, current_version: badVersion });
+    expect(gate.candidate).toBeGreaterThanOrEqual(gate.current + WORKER.gate.margin);
+    // Scored on the seeded set plus this job's held-out clips, which joined the set as version 2.
+    expect(gate.held_out).toBeGreaterThan(0);
+    expect(gate.clips.safe + gate.clips.danger).toBe(2 * WORKER.gate.minClipsPerClass + gate.held_out);
     const session = (await repo.getSession(sessionId))!;
-    expect(session).toMatchObject({ status: 'succeeded', model_version: outcome.version, attempts: 1, parent_version: null });
-    expect(session.final_metrics).toMatchObject({ promoted: 1, gate_clips: expect.any(Number), current_balancedAccuracy: expect.any(Number) });
+    const reference = await repo.referenceSet();
+    expect(reference.version).toBe(2);
+    const joined = reference.clips.filter((c) => c.version === 2);
+    expect(joined).toHaveLength(gate.held_out);
+    expect(joined.every((c) => c.session_id === sessionId && c.path.startsWith(`${session.upload_id}/`))).toBe(true);
+
+    expect(session).toMatchObject({ status: 'succeeded', model_version: outcome.version, attempts: 1, parent_version: null, gate_decision: gate });
+    expect(session.final_metrics).toMatchObject({ balancedAccuracy: gate.candidate, skipped_clips: 0 });
     // Per-epoch metrics of the head (no CV here: the final head, early-stopped on an inner validation split).
     expect(session.epoch_metrics.length).toBeGreaterThan(0);
     expect(session.epoch_metrics[0]).toMatchObject({ epoch: 1, loss: expect.any(Number), val_loss: expect.any(Number) });
@@ -121,16 +153,40 @@ describe('handleJob', () => {
     expect(await queue.receive({ waitSeconds: 0 })).toEqual([]);
   });
 
+  it('a toy upload does not replace the current model: too few reference clips, the candidate stays a candidate, the decision is stored', async () => {
+    // 17 clips, as in the issue: 4 or so held out. The current model is the backwards one, so the candidate scores
+    // better on them, and still must not replace it on so little evidence.
+    const sessionId = await enqueue(await upload(syntheticClips(17, 45)));
+    const currentStatus = (await repo.getModel(badVersion))!.status;
+    const outcome = await handleJob(await receive(), deps());
+    expect(outcome).toMatchObject({ outcome: 'succeeded', sessionId, promoted: false });
+    if (outcome.outcome !== 'succeeded') throw new Error('unreachable');
+    expect(outcome.gate).toMatchObject({ outcome: 'too_few_clips', min_clips_per_class: WORKER.gate.minClipsPerClass, reference_version: 1, current_version: badVersion });
+    expect(outcome.gate.clips.safe + outcome.gate.clips.danger).toBe(outcome.gate.held_out);
+    expect(Math.min(outcome.gate.clips.safe, outcome.gate.clips.danger)).toBeLessThan(WORKER.gate.minClipsPerClass);
+    expect(outcome.gate.candidate).toBeGreaterThan(outcome.gate.current + WORKER.gate.margin);
+    expect((await repo.getAlias(CURRENT_ALIAS))!.version).toBe(badVersion);
+    expect((await repo.getModel(outcome.version))!.status).toBe('candidate');
+    expect((await repo.getModel(badVersion))!.status).toBe(currentStatus);
+    expect((await repo.getSession(sessionId))!.gate_decision).toEqual(outcome.gate);
+    // Its held-out clips are the reference set's first version: the next upload is judged on them too.
+    expect(await repo.referenceSet()).toMatchObject({ version: 1, clips: expect.arrayContaining([expect.objectContaining({ session_id: sessionId })]) });
+    expect((await repo.referenceSet()).clips).toHaveLength(outcome.gate.held_out);
+  });
+
   it('keeps the current model when the candidate is worse, and records the rejection', async () => {
     const goodVersion = await makeCurrent(good);
+    await seedReference(2 * WORKER.gate.minClipsPerClass, 4100);
     const sessionId = await enqueue(await upload(syntheticClips(16, 50)));
     // The candidate is the backwards model: whatever was trained, the gate must refuse it.
     const outcome = await handleJob(await receive(), deps({ train: async () => ({ files: bad, manifest: readManifest(bad), skipped: [], embeddings: { computed: 0, cached: 0 } }) }));
-    expect(outcome).toMatchObject({ outcome: 'succeeded', promoted: false });
+    expect(outcome).toMatchObject({ outcome: 'succeeded', promoted: false, gate: { outcome: 'kept' } });
+    if (outcome.outcome !== 'succeeded') throw new Error('unreachable');
+    expect(outcome.gate.candidate).toBeLessThan(outcome.gate.current);
     expect((await repo.getAlias(CURRENT_ALIAS))!.version).toBe(goodVersion);
-    expect((await repo.getSession(sessionId))!.final_metrics).toMatchObject({ promoted: 0 });
+    expect((await repo.getSession(sessionId))!.gate_decision).toMatchObject({ outcome: 'kept', candidate_version: badVersion, current_version: goodVersion });
     expect((await repo.getModel(badVersion))!.status).toBe('rejected');
-    expect((await repo.listEvents({ limit: 1000 })).some((e) => e.type === 'model.rejected')).toBe(true);
+    expect((await repo.listEvents({ limit: 1000 })).some((e) => e.type === 'model.kept' && (e.payload as { session_id: string }).session_id === sessionId)).toBe(true);
   });
 
   it('extends visibility and heartbeats while training; a concurrent delivery of the same session is not trained', async () => {
@@ -208,6 +264,21 @@ describe('handleJob', () => {
     // A retrain uses its own upload only.
     const own = await gatherClips({ repo, blobs }, 'retrain', { ...(await repo.getSession(sessionId))!, upload_id: a });
     expect(own).toHaveLength(8);
-    expect(await handleJob(await receive(), deps())).toMatchObject({ outcome: 'succeeded', sessionId });
+    // Clips of the reference set are never trained on, whichever upload holds them.
+    const inReference = own.slice(0, 2);
+    await repo.addReferenceClips(await Promise.all(inReference.map(async (c) => ({ sha256: await sha256Hex(c.bytes), object_key: `elsewhere/${c.path}`, label: c.label, path: c.path }))), null);
+    let trainedOn: string[] = [];
+    const recording = (request: TrainRequest) => {
+      trainedOn = request.clips.map((c) => c.path);
+      return trainModel(request);
+    };
+    const outcome = await handleJob(await receive(), deps({ train: recording }));
+    expect(outcome).toMatchObject({ outcome: 'succeeded', sessionId });
+    if (outcome.outcome !== 'succeeded') throw new Error('unreachable');
+    for (const c of inReference) expect(trainedOn).not.toContain(c.path);
+    expect(trainedOn.some((p) => p.startsWith(`${a}/`))).toBe(true);
+    // Trained on plus held out = every distinct clip gathered but the two in the reference set.
+    const distinct = new Set(await Promise.all(clips.map((c) => sha256Hex(c.bytes))));
+    expect(trainedOn.length + outcome.gate.held_out).toBe(distinct.size - inReference.length);
   });
 });

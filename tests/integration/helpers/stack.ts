@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { GateDecision } from '../../../shared/ports/db-schema.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -62,7 +63,9 @@ export interface SessionView {
   model_version: string | null;
   progress: { phase: string; done: number; total: number } | null;
   error: string | null;
+  epoch_metrics: ({ epoch: number } & Record<string, number>)[];
   final_metrics: Record<string, number> | null;
+  gate_decision: GateDecision | null;
 }
 
 export async function getSession(url: string, id: string): Promise<SessionView> {
