@@ -134,6 +134,8 @@ describe('web console', () => {
     expect(await page.textContent('#intake')).toContain('readme.txt');
     await page.waitForFunction(() => ['succeeded', 'failed'].includes(document.getElementById('session-status')?.dataset.status ?? ''), undefined, { timeout: 240_000, polling: 1000 });
     expect(await page.getAttribute('#session-status', 'data-status')).toBe('succeeded');
+    // 12 clips hold out 2 or 3: the page says in words that the current model stays, and why.
+    expect(await page.textContent('#session')).toContain('Kept the current model: only');
     await shot('retrain');
   });
 

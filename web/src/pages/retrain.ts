@@ -1,6 +1,7 @@
 /** Retrain: upload a labelled zip (safe/, danger/) with a progress bar, the intake report, the session's live progress. */
-import { API, TRAINING, WEB } from '../../../shared/config.ts';
+import { API, TRAINING, WEB, WORKER } from '../../../shared/config.ts';
 import { TRAINING_MODES, type TrainingMode } from '../../../shared/model/types.ts';
+import { describeGateDecision } from '../../../shared/training/promotion.ts';
 import { ApiFailure, apiUrl, presignedUpload, request, upload, type Session, type TrainAccepted } from '../api.ts';
 import { chartBox, COLORS, makeChart } from '../charts.ts';
 import { bytesText, clear, h, notice, pct, time } from '../dom.ts';
@@ -46,7 +47,7 @@ const page: Page = (main) => {
   );
   main.append(
     h('h1', {}, 'Retrain'),
-    h('p', { class: 'lead' }, 'Teach Sentinel with new labelled clips. A new model is served only if it is at least as good as the current one on held-out clips.'),
+    h('p', { class: 'lead' }, `Teach Sentinel with new labelled clips. A new model is served only if it beats the current one by ${WORKER.gate.margin} balanced accuracy on the reference clips (every retrain's held-out clips), with at least ${WORKER.gate.minClipsPerClass} of each class; otherwise it stays a candidate you can promote on the Models page.`),
     keyPanel(),
     form,
     report,
@@ -158,8 +159,12 @@ const page: Page = (main) => {
       }
       if (s.status === 'succeeded' || s.status === 'failed' || s.status === 'cancelled') {
         const metrics = s.final_metrics ? Object.entries(s.final_metrics).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ') : '';
+        const gate = s.gate_decision;
         clear(result, s.status === 'succeeded'
-          ? notice('ok', `Finished: model ${s.model_version ?? '—'}${metrics ? ` (${metrics})` : ''}. See Models for whether it was promoted.`)
+          ? h('div', {},
+              // The decision first: whether the model that now answers predictions changed.
+              gate ? notice(gate.outcome === 'promoted' ? 'ok' : 'info', describeGateDecision(gate)) : null,
+              h('p', { id: 'session-result', class: 'muted small' }, `Model ${s.model_version ?? '—'}${metrics ? ` (${metrics})` : ''}.`))
           : notice('error', `${s.status}: ${s.error ?? 'no error recorded'}`));
         void listSessions();
         return;
@@ -174,11 +179,12 @@ const page: Page = (main) => {
       const { sessions } = await request<{ sessions: Session[] }>('/sessions?limit=10');
       if (!sessions.length) return clear(sessionsList, h('p', { class: 'muted' }, 'No training yet.'));
       clear(sessionsList, h('div', { class: 'table-wrap' }, h('table', {},
-        h('thead', {}, h('tr', {}, ...['Session', 'Status', 'Mode', 'Created', 'Model', ''].map((t) => h('th', { scope: 'col' }, t)))),
+        h('thead', {}, h('tr', {}, ...['Session', 'Status', 'Mode', 'Created', 'Model', 'Gate', ''].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, ...sessions.map((s) => {
           const view = h('button', { type: 'button' }, 'Follow');
           view.addEventListener('click', () => follow(s.id));
-          return h('tr', {}, h('td', {}, s.id.slice(0, 8)), h('td', {}, `${statusIcon(s.status)} ${s.status}`), h('td', {}, `${s.mode}, ${s.epochs} ep.`), h('td', {}, time(s.created_at)), h('td', {}, s.model_version ?? '—'), h('td', {}, view));
+          const gate = s.gate_decision ? { title: describeGateDecision(s.gate_decision) } : {};
+          return h('tr', {}, h('td', {}, s.id.slice(0, 8)), h('td', {}, `${statusIcon(s.status)} ${s.status}`), h('td', {}, `${s.mode}, ${s.epochs} ep.`), h('td', {}, time(s.created_at)), h('td', {}, s.model_version ?? '—'), h('td', gate, gateLabel(s)), h('td', {}, view));
         })))));
     } catch (error) {
       clear(sessionsList, notice('error', (error as Error).message));
@@ -187,6 +193,13 @@ const page: Page = (main) => {
   void listSessions();
   return () => clearTimeout(poll);
 };
+
+/** The gate's outcome in a word or two, for the sessions table (the full sentence is its tooltip). */
+function gateLabel(s: Session): string {
+  const d = s.gate_decision;
+  if (!d) return '—';
+  return d.outcome === 'promoted' ? 'promoted' : d.outcome === 'kept' ? 'kept current' : 'kept current (too few clips)';
+}
 
 function statusIcon(s: string): string {
   return s === 'succeeded' ? '✓' : s === 'failed' ? '✗' : s === 'cancelled' ? '⊘' : s === 'running' ? '⟳' : '…';
