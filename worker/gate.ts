@@ -1,9 +1,8 @@
 /**
  * The promotion gate's scores: candidate and current model score the same reference clips, each at its own threshold
  * (what serving would do). Whether that promotes is shared/training/promotion.ts's rule.
- * Clips are analysed once and both models see the identical windows.
+ * Clips are analysed once per front end, so two models on the same front end see the identical windows.
  */
-import { analyse } from '../shared/audio/index.ts';
 import { AudioError } from '../shared/audio/errors.ts';
 import type { Detector } from '../shared/inference/detector.ts';
 import { evaluate } from '../shared/metrics/index.ts';
@@ -22,15 +21,18 @@ export async function scoreClips(clips: readonly LabeledClip[], detectors: reado
   const labels: number[] = [];
   const scores: number[][] = detectors.map(() => []);
   for (const clip of clips) {
-    let mels: Float32Array[];
+    // Each model hears the clip through its own front end; two models on one front end share the analysis.
+    const byFrontEnd = new Map<string, Float32Array[]>();
     try {
-      mels = (await analyse(clip.bytes)).windows.map((w) => w.db);
+      for (const d of detectors) {
+        if (!byFrontEnd.has(d.frontEnd.name)) byFrontEnd.set(d.frontEnd.name, (await d.analyse(clip.bytes)).windows.map((w) => w.db));
+      }
     } catch (error) {
       if (error instanceof AudioError) continue;
       throw error;
     }
     labels.push(clip.label === 'danger' ? 1 : 0);
-    for (const [i, d] of detectors.entries()) scores[i].push(Math.max(0, ...(await d.probabilities(mels))));
+    for (const [i, d] of detectors.entries()) scores[i].push(Math.max(0, ...(await d.probabilities(byFrontEnd.get(d.frontEnd.name)!))));
   }
   return { labels, scores };
 }

@@ -49,7 +49,10 @@ export const predictCommand: Command = {
         if (values.json) io.stdout(JSON.stringify(out) + '\n');
         else {
           const events = p.events.map((e) => `${e.start.toFixed(1)}–${e.end.toFixed(1)} s (${(e.peakProbability * 100).toFixed(0)}%)`).join(', ');
-          io.stdout(`${file}: ${p.class.toUpperCase()} ${(p.probability * 100).toFixed(1)}% (threshold ${(p.threshold * 100).toFixed(1)}%, ${p.windows.length} windows over ${p.duration.toFixed(1)} s)${events ? ` events: ${events}` : ''}\n`);
+          // What the loudest-for-danger window sounds like to the AudioSet backbone, when the model has one.
+          const peak = p.windows.reduce((best, w) => (w.probability > best.probability ? w : best), p.windows[0]);
+          const heard = peak?.classes ? `; sounds like ${peak.classes.map((c) => `${c.label} ${(c.score * 100).toFixed(0)}%`).join(', ')}` : '';
+          io.stdout(`${file}: ${p.class.toUpperCase()} ${(p.probability * 100).toFixed(1)}% (threshold ${(p.threshold * 100).toFixed(1)}%, ${p.windows.length} windows over ${p.duration.toFixed(1)} s)${events ? ` events: ${events}` : ''}${heard}\n`);
         }
       } catch (err) {
         if (!(err instanceof SentinelError)) throw err;

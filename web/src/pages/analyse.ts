@@ -165,7 +165,7 @@ const page: Page = (main) => {
     try {
       const { drawSpectrogram } = await import('../spectrogram.ts');
       const s = await drawSpectrogram(await file.arrayBuffer(), spectro);
-      spectroNote.textContent = `${s.seconds.toFixed(1)} s, ${s.windows} window(s) of 128 mel bands: the same front end as the server's.`;
+      spectroNote.textContent = `${s.seconds.toFixed(1)} s, ${s.windows} window(s) of 128 mel bands (librosa log-mel, for display).`;
       spectro.dataset.rendered = 'true';
     } catch (error) {
       spectroNote.textContent = `The spectrogram could not be computed here: ${String((error as Error).message ?? error)}`;
