@@ -8,6 +8,8 @@ import { INTAKE } from '../../shared/config.ts';
 import { classifyDatasetFile, IntakeError, parseManifest, requireLabeledClips, type Dataset, type ManifestRow } from './dataset.ts';
 
 const S_IFMT = 0o170000;
+/** Inflated bytes in all below which an archive's ratio is not checked: a few short silent clips compress far past it. */
+const ARCHIVE_RATIO_FREE_BYTES = 16 * 1024 * 1024;
 const S_IFLNK = 0o120000;
 
 export interface ZipLimits {
@@ -70,6 +72,11 @@ export async function readZipDataset(bytes: Uint8Array, limits: ZipLimits = INTA
       declaredTotal += entry.uncompressedSize;
       if (declaredTotal > limits.maxTotalBytes) {
         throw new IntakeError('zip_too_large', `archive inflates past ${limits.maxTotalBytes} bytes`);
+      }
+      // The ratio over the whole archive too: entries each under the per-entry check, or central records that all
+      // point at one local entry (an overlapping bomb), inflate as much as one big bomb, and intake holds it all.
+      if (declaredTotal > Math.max(limits.maxRatio * bytes.byteLength, ARCHIVE_RATIO_FREE_BYTES)) {
+        throw new IntakeError('zip_bomb', `archive of ${bytes.byteLength} bytes inflates to at least ${declaredTotal} bytes; at most ${limits.maxRatio}:1 in all`);
       }
       entries.push({ entry, name });
     }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { strToU8, zipSync, type Zippable } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { IntakeError, labelFromPath, parseManifest, readDirDataset, readZipDataset } from '../../adapters/intake/dataset.ts';
+import { entry, writeZip } from '../helpers/raw-zip.ts';
 
 const fakeAudio = (n = 64) => new Uint8Array(n).fill(7);
 
@@ -67,6 +68,18 @@ describe('readZipDataset', () => {
     expect(await refusal(readZipDataset(zipSync({ 'safe/a.wav': fakeAudio(101) }, { level: 0 }), limits))).toBe('zip_too_large');
     const many = zipSync({ 'safe/a.wav': fakeAudio(), 'safe/b.wav': fakeAudio(), 'safe/c.wav': fakeAudio() });
     expect(await refusal(readZipDataset(many, limits))).toBe('zip_too_many_entries');
+  });
+
+  it('refuses a bomb made of entries each under the per-entry check: many small ones, or overlapping ones', async () => {
+    // 64 entries of 1 MiB of zeros (the per-entry ratio starts above 1 MiB): 64 MiB from ~70 KB.
+    const silent = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`safe/${i}.wav`, new Uint8Array(1024 * 1024)]));
+    expect(await refusal(readZipDataset(zipSync(silent(64), { level: 9 })))).toBe('zip_bomb');
+    // Every central record points at one local entry (found by the fuzz suite: 100 KB inflated to 1.8 GB in memory).
+    const first = entry('safe/0.wav', new Uint8Array(1024 * 1024), true);
+    const overlap = writeZip([first, ...Array.from({ length: 32 }, (_, i) => ({ ...first, name: `danger/${i}.wav`, sharesLocalOf: 0 }))]);
+    expect(await refusal(readZipDataset(overlap))).toBe('zip_bomb');
+    // A few silent clips stay accepted: below 16 MiB in all the ratio is not checked.
+    expect((await readZipDataset(zipSync(silent(8), { level: 9 }))).clips).toHaveLength(8);
   });
 
   it('refuses a zip without labelled clips, and bytes that are not a zip', async () => {
