@@ -129,6 +129,24 @@ export const ENV_VARS: readonly EnvVarDoc[] = Object.freeze([
     example: '104857600',
   },
   {
+    name: 'SENTINEL_RATE_LIMIT_PER_MINUTE',
+    description: 'Open writes (/predict, /uploads, feedback) each client may make a minute; more = 429 with Retry-After. 0 = no limit.',
+    default: String(API.rateLimitPerMinute),
+    example: '600',
+  },
+  {
+    name: 'SENTINEL_OPEN_STORAGE_QUOTA_BYTES',
+    description: 'Bytes open routes may keep (kept audio, unused audio uploads); beyond it keep=true and /uploads answer 429. 0 = no quota.',
+    default: String(API.openStorageQuotaBytes),
+    example: '10737418240',
+  },
+  {
+    name: 'SENTINEL_ALLOWED_HOSTS',
+    description: 'Comma-separated host names the API answers (Host header, any port; others = 421). Unset = the loopback names when listening on loopback, any otherwise.',
+    default: '',
+    example: 'sentinel.example.org',
+  },
+  {
     name: 'SENTINEL_MODEL_RECHECK_SECONDS',
     description: 'How often, at most, a serving process re-reads the `current` model alias, seconds.',
     default: String(API.modelRecheckSeconds),
@@ -320,6 +338,10 @@ export interface ApiEnv {
   corsOrigins: string[];
   maxAudioBytes: number;
   maxDatasetBytes: number;
+  rateLimitPerMinute: number;
+  openStorageQuotaBytes: number;
+  /** Host names answered; empty = any. */
+  allowedHosts: string[];
   modelRecheckSeconds: number;
   /** Inference threads; undefined = the entrypoint decides (local stack: one per CPU; Lambda: 1). */
   inferenceThreads?: number;
@@ -359,6 +381,9 @@ export function readApiEnv(env: Env = process.env): ApiEnv {
     corsOrigins,
     maxAudioBytes: int(env, 'SENTINEL_MAX_AUDIO_BYTES', API.maxAudioBytes, 1, 2 ** 31 - 1),
     maxDatasetBytes: int(env, 'SENTINEL_MAX_DATASET_BYTES', API.maxDatasetBytes, 1, 2 ** 31 - 1),
+    rateLimitPerMinute: int(env, 'SENTINEL_RATE_LIMIT_PER_MINUTE', API.rateLimitPerMinute, 0, 1_000_000),
+    openStorageQuotaBytes: int(env, 'SENTINEL_OPEN_STORAGE_QUOTA_BYTES', API.openStorageQuotaBytes, 0, Number.MAX_SAFE_INTEGER),
+    allowedHosts: allowedHosts(env, text(env, 'SENTINEL_HOST') ?? API.host),
     modelRecheckSeconds: int(env, 'SENTINEL_MODEL_RECHECK_SECONDS', API.modelRecheckSeconds, 0, 86_400),
     defaultModelDir: text(env, 'SENTINEL_DEFAULT_MODEL_DIR') ?? 'models/default',
     logLevel: text(env, 'LOG_LEVEL') ?? 'info',
@@ -366,6 +391,20 @@ export function readApiEnv(env: Env = process.env): ApiEnv {
   if (adminKey !== undefined) out.adminKey = adminKey;
   if (text(env, 'SENTINEL_INFERENCE_THREADS') !== undefined) out.inferenceThreads = int(env, 'SENTINEL_INFERENCE_THREADS', 1, 1, 64);
   return out;
+}
+
+/** SENTINEL_ALLOWED_HOSTS, or the loopback names when the API listens on loopback only (any name otherwise). */
+function allowedHosts(env: Env, listenHost: string): string[] {
+  const configured = text(env, 'SENTINEL_ALLOWED_HOSTS');
+  if (configured !== undefined) {
+    const names = configured.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+    for (const name of names) {
+      if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(name)) throw new SentinelError('CONFIG', `SENTINEL_ALLOWED_HOSTS entry "${name}" is not a host name (no scheme or port).`);
+    }
+    return names;
+  }
+  const loopback = listenHost === 'localhost' || listenHost === '::1' || /^127\./.test(listenHost);
+  return loopback ? [...API.loopbackHosts, listenHost.includes(':') ? `[${listenHost}]` : listenHost] : [];
 }
 
 /** The retraining worker's settings (worker/ and the local stack's in-process loop). */

@@ -8,12 +8,13 @@ import { SentinelError } from '../shared/errors.ts';
 import type { Command, CommandIO } from './command.ts';
 import { evalCommand } from './commands/eval.ts';
 import { evalRobustCommand } from './commands/eval-robust.ts';
+import { keysCommand } from './commands/keys.ts';
 import { predictCommand } from './commands/predict.ts';
 import { spectrogramCommand } from './commands/spectrogram.ts';
 import { trainCommand } from './commands/train.ts';
 
 export const commands = new Map<string, Command>(
-  [predictCommand, trainCommand, evalCommand, evalRobustCommand, spectrogramCommand].map((c) => [c.name, c]),
+  [predictCommand, trainCommand, evalCommand, evalRobustCommand, spectrogramCommand, keysCommand].map((c) => [c.name, c]),
 );
 
 function overview(): string {

@@ -4,7 +4,7 @@
  * alias is re-checked at most every SENTINEL_MODEL_RECHECK_SECONDS. Large files arrive via POST /uploads
  * (presigned S3 PUT), since API Gateway bounds request bodies.
  */
-import { handle } from 'hono/aws-lambda';
+import { getConnInfo, handle } from 'hono/aws-lambda';
 import pino from 'pino';
 import { readApiEnv, readServiceEnv, readWorkerEnv } from '../adapters/env.ts';
 import { openServices } from '../adapters/service.ts';
@@ -21,7 +21,8 @@ const log = (level: 'info' | 'warn' | 'error', message: string, details?: Record
 await initTfBackend(process.env, (m) => logger.info(m));
 const services = await openServices<TrainingJob>(readServiceEnv());
 // Only the configured key: a Lambda has no disk of its own to keep a generated one on.
-await ensureAdminKey(services.repo, apiEnv.adminKey);
+const adminKey = await ensureAdminKey(services.repo, apiEnv.adminKey);
+if (adminKey && !adminKey.valid) log('warn', 'SENTINEL_ADMIN_KEY was revoked and stays so: set a new key', {});
 const models = new ModelRegistry({
   repo: services.repo,
   blobs: services.blobs,
@@ -37,6 +38,7 @@ export const app = createApp({
   models,
   config: { ...apiEnv, defaultEpochs: readWorkerEnv().epochs },
   describe: services.describe,
+  clientAddress: (c) => (c.env?.requestContext ? getConnInfo(c).remote.address : undefined),
   log,
 });
 

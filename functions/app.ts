@@ -4,7 +4,8 @@
  *
  * Auth: admin routes (retrain, promote, rollback, feedback export) need an API key; /predict, /uploads (audio) and
  * feedback are open or keyed by configuration (`predictAuth`). CORS only for configured origins. Request bodies are
- * bounded (413) before they are parsed.
+ * bounded (413) before they are parsed. Open writes are rate-limited per client, what they keep is under a quota, and
+ * storage failures answer 503 with a code (functions/safety.ts). Key management: functions/routes/keys.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
@@ -15,6 +16,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { sniffContainer } from '../shared/audio/container.ts';
 import { API, SERVICE, TRAINING } from '../shared/config.ts';
+import { SentinelError } from '../shared/errors.ts';
 import type { BlobStore } from '../shared/ports/blob-store.ts';
 import type { Model, TrainingSession } from '../shared/ports/db-schema.ts';
 import type { JobQueue } from '../shared/ports/job-queue.ts';
@@ -26,6 +28,8 @@ import { CURRENT_ALIAS } from '../adapters/model-store.ts';
 import type { TrainingJob, TrainingKind } from '../worker/job.ts';
 import { ApiKeyVerifier, type AuthVariables } from './auth.ts';
 import { ApiError, errorResponse } from './errors.ts';
+import { keysRouter } from './routes/keys.ts';
+import { crossSiteGuard, guardPort, hostGuard, RateLimiter, StorageQuota, type StoragePart } from './safety.ts';
 import type { ModelRegistry } from './model-registry.ts';
 import { PredictionLog } from './prediction-log.ts';
 import * as S from './schemas.ts';
@@ -37,6 +41,12 @@ export interface AppConfig {
   maxDatasetBytes: number;
   /** Head epochs when a retrain request names none. */
   defaultEpochs?: number;
+  /** Open writes (/predict, /uploads, feedback) per client a minute; 0 = no limit. Default API.rateLimitPerMinute. */
+  rateLimitPerMinute?: number;
+  /** Bytes open routes may keep (kept audio, audio uploads not used yet); 0 = no quota. Default API.openStorageQuotaBytes. */
+  openStorageQuotaBytes?: number;
+  /** Host names answered (any port); empty = any (see hostGuard). */
+  allowedHosts?: readonly string[];
 }
 
 export interface AppDeps {
@@ -51,6 +61,10 @@ export interface AppDeps {
   blobHandler?: (request: Request) => Promise<Response>;
   /** Local stack: the console page for browsers at GET / (JSON service info otherwise). */
   consolePage?: (c: Context) => Response | Promise<Response>;
+  /** The client a request comes from, for rate limits (the socket's address; one shared bucket when absent). */
+  clientAddress?: (c: Context) => string | undefined;
+  /** Static assets (the built console), served to GET and HEAD only. */
+  assets?: MiddlewareHandler;
   /** Called after a job is queued (the in-process worker wakes at once). */
   onJobQueued?: () => void;
   /** Reads and decodes a dataset zip (default: on this thread; the local stack: adapters/intake/thread.ts). */
@@ -59,6 +73,20 @@ export interface AppDeps {
 }
 
 type Env = { Variables: AuthVariables };
+
+export type SentinelApp = OpenAPIHono<Env> & {
+  /**
+   * Deletes what interrupted or abandoned uploads left (pending past their URL's lifetime plus `graceSeconds`):
+   * their blobs go and the upload is marked failed. Returns the upload ids cleaned.
+   */
+  sweepUploads(options?: { graceSeconds?: number; now?: Date }): Promise<string[]>;
+};
+
+/** Where kept /predict audio lives: its own prefix, out of reach of any presigned upload URL. */
+const KEPT_AUDIO_PREFIX = 'predictions/';
+const HEALTH_PROBE_KEY = 'health/probe';
+/** Thrown to roll back /health's database write probe (a SentinelError, so no storage fault is reported). */
+const ROLLBACK = new SentinelError('ROLLBACK', 'health probe rolled back');
 
 /** Multipart overhead allowed above a file limit (boundaries, part headers, small fields). */
 const FORM_OVERHEAD = 64 * 1024;
@@ -72,9 +100,10 @@ const errorResponses = Object.fromEntries(
     [409, 'Conflict with the current state'],
     [413, 'Too large'],
     [415, 'Unsupported media type'],
-    [503, 'Not ready'],
+    [429, 'Rate limit or storage quota reached (see Retry-After)'],
+    [503, 'Not ready, or storage failing'],
   ].map(([status, description]) => [status, { description, content: { 'application/json': { schema: S.ErrorSchema } } }]),
-) as Record<400 | 401 | 403 | 404 | 409 | 413 | 415 | 503, { description: string; content: { 'application/json': { schema: typeof S.ErrorSchema } } }>;
+) as Record<400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503, { description: string; content: { 'application/json': { schema: typeof S.ErrorSchema } } }>;
 
 function json<T extends z.ZodType>(schema: T, description: string) {
   return { description, content: { 'application/json': { schema } } };
@@ -151,12 +180,18 @@ async function formFile(value: unknown, max: number, what: string): Promise<{ by
   return { bytes, name: file.name || 'upload', type: file.type || 'application/octet-stream' };
 }
 
-/** Upload id from a key made by POST /uploads (`uploads/<id>/<name>`), checked against the database. */
+/**
+ * The bytes of an upload made by POST /uploads (`uploads/<id>/<name>`), checked against the database. Only a
+ * `pending` upload is read: one that was used, or failed, is spent (409 `upload_used`).
+ */
 async function uploadedObject(repo: Repository, blobs: BlobStore, key: string, max: number) {
   const match = /^uploads\/([0-9a-f-]{36})\/[^/]+$/.exec(key);
   const upload = match ? await repo.getUpload(match[1]) : null;
   if (!upload || upload.object_key !== key) {
     throw new ApiError(404, 'upload_not_found', `No upload has the key "${key}"; ask POST /uploads for one.`);
+  }
+  if (upload.status !== 'pending') {
+    throw new ApiError(409, 'upload_used', `The upload "${key}" was already used (${upload.status}); ask POST /uploads for a new one.`);
   }
   const head = await blobs.head(key);
   if (!head) throw new ApiError(409, 'upload_incomplete', `Nothing was uploaded to "${key}" yet: PUT the file to the presigned URL first.`);
@@ -167,10 +202,24 @@ async function uploadedObject(repo: Repository, blobs: BlobStore, key: string, m
   return { upload, bytes };
 }
 
-export function createApp(deps: AppDeps): OpenAPIHono<Env> {
-  const { repo, blobs, queue, models, config } = deps;
+export function createApp(deps: AppDeps): SentinelApp {
+  const { queue, models, config } = deps;
   const log = deps.log ?? (() => {});
+  const onFault = (part: StoragePart, error: unknown) => log('error', `${part} failing`, { error: error instanceof Error ? error.message : String(error) });
+  // Every storage failure becomes a 503 with a code (database_unavailable, storage_unavailable), not a bare 500.
+  const repo = guardPort(deps.repo, 'database', onFault);
+  const blobs = guardPort(deps.blobs, 'blobs', onFault);
   const keys = new ApiKeyVerifier(repo);
+  const clientOf = (c: Context) => deps.clientAddress?.(c) ?? 'unknown';
+  const rateLimit = new RateLimiter(config.rateLimitPerMinute ?? API.rateLimitPerMinute).middleware(clientOf);
+  // The quota counts kept audio from what the store holds at the first use; reservations and releases follow it.
+  const quota = new StorageQuota(config.openStorageQuotaBytes ?? API.openStorageQuotaBytes, async () => {
+    const kept = (await blobs.list(KEPT_AUDIO_PREFIX)).reduce((sum, e) => sum + e.size, 0);
+    const pending = await repo.listUploads({ status: 'pending', limit: 1000 });
+    return kept + pending.reduce((sum, u) => sum + audioReservation(u.bytes), 0);
+  });
+  /** What a presigned audio upload holds against the quota until it is used or swept. */
+  const audioReservation = (declared: number) => (declared > 0 ? declared : config.maxAudioBytes);
   const predictions = new PredictionLog(repo);
   const admin = keys.middleware();
   const predictGuard: MiddlewareHandler<Env> = config.predictAuth === 'key' ? admin : async (_c, next) => next();
@@ -182,7 +231,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
       },
     });
 
-  const app = new OpenAPIHono<Env>({
+  const hook: ConstructorParameters<typeof OpenAPIHono<Env>>[0] = {
     defaultHook: (result) => {
       if (!result.success) {
         const issues = result.error.issues.slice(0, 10).map((i) => ({ path: i.path.join('.'), message: i.message }));
@@ -190,14 +239,34 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
         throw new ApiError(400, 'invalid_request', first ? `${first.path || 'request'}: ${first.message}` : 'Invalid request.', { issues });
       }
     },
+  };
+  const app = new OpenAPIHono<Env>(hook) as SentinelApp;
+  // /health's write probes: an insert rolled back, a blob written and deleted.
+  const databaseWriteProbe = recentResult(API.healthWriteProbeSeconds, async () => {
+    try {
+      await repo.transaction(async (tx) => {
+        await tx.recordEvent('health.probe', {});
+        throw ROLLBACK;
+      });
+    } catch (error) {
+      if (error !== ROLLBACK) throw error;
+    }
+  });
+  const blobWriteProbe = recentResult(API.healthWriteProbeSeconds, async () => {
+    await blobs.put(HEALTH_PROBE_KEY, new Uint8Array([1]));
+    await blobs.delete(HEALTH_PROBE_KEY);
   });
 
   app.onError((error, c) => {
     const { status, body, unexpected } = errorResponse(error);
     if (unexpected) log('error', 'request failed', { path: c.req.path, error: error instanceof Error ? error.stack ?? error.message : String(error) });
+    const retry = body.error.details?.retry_after_seconds;
+    if (typeof retry === 'number') c.header('Retry-After', String(retry));
     return c.json(body, status as 400);
   });
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route ${c.req.method} ${c.req.path}.` } }, 404));
+  app.use('*', hostGuard(config.allowedHosts ?? []));
+  app.use('*', crossSiteGuard(config.corsOrigins));
 
   if (config.corsOrigins.length > 0) {
     const allowed = new Set(config.corsOrigins);
@@ -241,6 +310,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
     },
   );
 
+  // The console page and service info are read-only: other methods on / are not a way to fetch them.
+  app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '/', (c) => {
+    c.header('Allow', 'GET, HEAD');
+    return c.json({ error: { code: 'method_not_allowed', message: `${c.req.method} / is not supported: GET it.` } }, 405);
+  });
+
   app.openapi(
     createRoute({
       method: 'get',
@@ -256,16 +331,20 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
           const detail = await fn();
           return { ok: true, ms: +(performance.now() - t).toFixed(2), ...(detail ? { detail } : {}) };
         } catch (error) {
-          return { ok: false, ms: +(performance.now() - t).toFixed(2), detail: error instanceof Error ? error.message : String(error) };
+          const reason = error instanceof ApiError ? error.details?.reason : undefined;
+          return { ok: false, ms: +(performance.now() - t).toFixed(2), detail: String(reason ?? (error instanceof Error ? error.message : error)) };
         }
       };
+      // Writes are probed too: a read-only database or a full disk still answers reads.
       const [database, blobCheck, model] = [
         await check(async () => {
           await repo.getAlias(CURRENT_ALIAS);
+          await databaseWriteProbe();
           return undefined;
         }),
         await check(async () => {
-          await blobs.head('health/probe');
+          await blobs.head(HEALTH_PROBE_KEY);
+          await blobWriteProbe();
           return undefined;
         }),
         await check(async () => {
@@ -324,7 +403,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
         'multipart/form-data with the audio in `file`, or JSON `{object_key}` for a file uploaded via POST /uploads. ' +
         'Concurrent requests share model calls (micro-batching).',
       security: predictSecurity,
-      middleware: [predictGuard, limit(config.maxAudioBytes)] as const,
+      middleware: [predictGuard, rateLimit, limit(config.maxAudioBytes)] as const,
       request: {
         body: {
           content: {
@@ -333,19 +412,27 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
           },
         },
       },
-      responses: { 200: json(S.PredictionSchema, 'The verdict'), ...pick(errorResponses, 400, 401, 403, 404, 409, 413, 415, 503) },
+      responses: { 200: json(S.PredictionSchema, 'The verdict'), ...pick(errorResponses, 400, 401, 403, 404, 409, 413, 415, 429, 503) },
     }),
     async (c) => {
       let bytes: Uint8Array;
       let contentType = 'application/octet-stream';
       let keep: boolean;
-      let keptKey: string | null = null;
+      /** The presigned upload this request spends: its object is deleted once analysed (kept audio is a copy). */
+      let spent: string | null = null;
       if (isJson(c)) {
         const body = c.req.valid('json') as z.infer<typeof S.PredictJsonSchema>;
         if (!body.object_key) throw new ApiError(400, 'no_file', 'Send the audio as multipart/form-data "file", or JSON {"object_key"}.');
-        ({ bytes } = await uploadedObject(repo, blobs, body.object_key, config.maxAudioBytes));
+        const found = await uploadedObject(repo, blobs, body.object_key, config.maxAudioBytes);
+        // Claimed once: a second /predict with the same key, even a concurrent one, is refused.
+        if (!(await repo.transitionUpload(found.upload.id, 'pending', { status: 'used', bytes: found.bytes.byteLength }))) {
+          throw new ApiError(409, 'upload_used', `The upload "${body.object_key}" was already used; ask POST /uploads for a new one.`);
+        }
+        quota.release(audioReservation(found.upload.bytes));
+        ({ bytes } = found);
+        spent = body.object_key;
+        contentType = (await blobs.head(spent))?.contentType ?? contentType;
         keep = body.keep === true;
-        if (keep) keptKey = body.object_key;
       } else {
         const form = c.req.valid('form') as Record<string, unknown>;
         const file = await formFile(form.file, config.maxAudioBytes, 'audio file');
@@ -353,24 +440,48 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
         contentType = /^[\w.+-]+\/[\w.+-]+$/.test(file.type) ? file.type : contentType;
         keep = form.keep === 'true' || form.keep === '1';
       }
-      if (bytes.byteLength === 0) throw new ApiError(400, 'empty', 'The file is empty.');
-      const prediction = await models.predict(bytes);
+      let prediction: Prediction;
+      try {
+        if (bytes.byteLength === 0) throw new ApiError(400, 'empty', 'The file is empty.');
+        prediction = await models.predict(bytes);
+      } finally {
+        // Unkept audio is not stored past its analysis, whatever the verdict.
+        if (spent) await blobs.delete(spent).catch((error) => log('warn', 'spent upload not deleted', { key: spent, error: String(error) }));
+      }
       const id = randomUUID();
-      if (keep && !keptKey) {
-        keptKey = `predictions/${id}/audio`;
-        await blobs.put(keptKey, bytes, { contentType });
+      let keptKey: string | null = null;
+      if (keep) {
+        keptKey = `${KEPT_AUDIO_PREFIX}${id}/audio`;
+        await quota.reserve(bytes.byteLength);
+        try {
+          await blobs.put(keptKey, bytes, { contentType });
+        } catch (error) {
+          quota.release(bytes.byteLength);
+          throw error;
+        }
       }
       const top = [...prediction.windows].sort((a, b) => b.probability - a.probability).slice(0, API.storedTopWindows);
-      await predictions.record({
-        id,
-        model_version: prediction.modelVersion,
-        duration_seconds: prediction.duration,
-        windows: { count: prediction.windows.length, top, events: prediction.events },
-        probability: prediction.probability,
-        class: prediction.class,
-        object_key: keptKey,
-      });
-      return c.json(predictionBody(prediction, id), 200);
+      let logged = true;
+      try {
+        await predictions.record({
+          id,
+          model_version: prediction.modelVersion,
+          duration_seconds: prediction.duration,
+          windows: { count: prediction.windows.length, top, events: prediction.events },
+          probability: prediction.probability,
+          class: prediction.class,
+          object_key: keptKey,
+        });
+      } catch (error) {
+        // The verdict is computed: the caller gets it even when its log row cannot be written.
+        logged = false;
+        log('error', 'prediction not logged', { prediction_id: id, error: error instanceof Error ? error.message : String(error) });
+        if (keptKey) {
+          await blobs.delete(keptKey).catch(() => {});
+          quota.release(bytes.byteLength);
+        }
+      }
+      return c.json({ ...predictionBody(prediction, id), logged }, 200);
     },
   );
 
@@ -381,9 +492,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
       tags: ['predict'],
       summary: 'Correct or confirm a prediction; with kept audio it becomes training data',
       security: predictSecurity,
-      middleware: [predictGuard] as const,
+      middleware: [predictGuard, rateLimit] as const,
       request: { params: S.IdParam, body: { content: { 'application/json': { schema: S.FeedbackSchema } }, required: true } },
-      responses: { 200: json(S.FeedbackResultSchema, 'Feedback stored'), ...pick(errorResponses, 400, 401, 403, 404, 415) },
+      responses: { 200: json(S.FeedbackResultSchema, 'Feedback stored'), ...pick(errorResponses, 400, 401, 403, 404, 415, 429, 503) },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -403,10 +514,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
       path: '/uploads',
       tags: ['uploads'],
       summary: 'A presigned URL to upload a large file straight to the store, then /predict or /retrain by its object_key',
-      description: 'purpose "dataset" needs an API key; "audio" follows the /predict setting.',
+      description: 'purpose "dataset" needs an API key; "audio" follows the /predict setting. The URL writes once; the upload is spent by the /predict or /retrain that uses it, and an unused one is deleted after the URL expires.',
       security: predictSecurity,
+      middleware: [rateLimit] as const,
       request: { body: { content: { 'application/json': { schema: S.UploadRequestSchema } }, required: true } },
-      responses: { 201: json(S.UploadTicketSchema, 'Where and how to PUT the file'), ...pick(errorResponses, 400, 401, 403, 413, 415) },
+      responses: { 201: json(S.UploadTicketSchema, 'Where and how to PUT the file'), ...pick(errorResponses, 400, 401, 403, 413, 415, 429, 503) },
     }),
     async (c) => {
       const body = c.req.valid('json');
@@ -418,6 +530,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
       if (!/^[\w.+-]+\/[\w.+-]+$/.test(body.content_type)) throw new ApiError(400, 'invalid_content_type', `"${body.content_type}" is not a media type.`);
       const id = randomUUID();
       const key = `${uploadPrefix(id)}${safeSegment(body.filename)}`;
+      // An audio upload holds its size against the open quota until /predict spends it or the sweep removes it.
+      if (body.purpose === 'audio') await quota.reserve(audioReservation(body.bytes ?? 0));
       await repo.createUpload({ id, object_key: key, filename: body.filename, bytes: body.bytes ?? 0, status: 'pending' });
       const expires = SERVICE.blob.presignExpiresSeconds;
       const ticket = await blobs.presignPut(key, { expiresSeconds: expires, contentType: body.content_type, maxBytes: max });
@@ -427,8 +541,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
 
   // ---- training ----
 
-  /** Reads, checks and stores a dataset zip (direct or uploaded) and returns its upload id and index. */
-  async function intakeDataset(c: Context<Env>, form: Record<string, unknown> | null, objectKey: string | undefined) {
+  /**
+   * Reads, checks and stores a dataset zip (direct or uploaded) and returns its upload id and index. A zip refused
+   * for any reason, or an intake that fails half-way, leaves nothing behind: its blobs are deleted and the upload
+   * (if it had a row) is `failed`, so it never becomes training data.
+   */
+  async function intakeDataset(c: Context<Env>, form: Record<string, unknown> | null, objectKey: string | undefined, kind: 'retrain' | 'continue') {
     let bytes: Uint8Array;
     let filename: string;
     let existing: { id: string; object_key: string } | null = null;
@@ -443,26 +561,62 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
       filename = found.upload.filename;
       existing = found.upload;
     }
-    if (bytes.byteLength === 0) throw new ApiError(400, 'empty', 'The zip is empty.');
-    // Refuse a hostile or useless zip before anything is stored.
-    const { zip, dataset, sha256 } = await (deps.intake ?? intakeZip)(bytes);
-    bytes = zip; // an intake thread took the buffer over and handed it back
     const id = existing?.id ?? randomUUID();
-    if (!existing) {
-      const key = `${uploadPrefix(id)}${safeSegment(filename)}`;
-      await blobs.put(key, bytes, { contentType: 'application/zip' });
-      await repo.createUpload({ id, object_key: key, filename, bytes: bytes.byteLength, sha256, status: 'pending' });
-    }
-    let index: DatasetIndex;
+    let stored = false;
     try {
-      index = await storeCheckedDataset(blobs, id, dataset);
+      if (bytes.byteLength === 0) throw new ApiError(400, 'empty', 'The zip is empty.');
+      // Refuse a hostile or useless zip before anything is stored.
+      const { zip, dataset, sha256 } = await (deps.intake ?? intakeZip)(bytes);
+      bytes = zip; // an intake thread took the buffer over and handed it back
+      const counts = { safe: 0, danger: 0 };
+      for (const clip of dataset.clips) counts[clip.label]++;
+      if (kind === 'retrain' && dataset.clips.length > 0 && (counts.safe === 0 || counts.danger === 0)) {
+        throw new ApiError(400, 'needs_both_labels', `A retrain needs clips in both safe/ and danger/; got ${counts.safe} safe and ${counts.danger} danger.`, { counts });
+      }
+      if (!existing) {
+        const key = `${uploadPrefix(id)}${safeSegment(filename)}`;
+        await repo.createUpload({ id, object_key: key, filename, bytes: bytes.byteLength, sha256, status: 'pending' });
+        stored = true;
+        await blobs.put(key, bytes, { contentType: 'application/zip' });
+      }
+      const index = await storeCheckedDataset(blobs, id, dataset);
+      await repo.updateUpload(id, { status: 'ready', bytes: bytes.byteLength, sha256, label_counts: index.counts });
+      return { uploadId: id, index };
     } catch (error) {
-      await repo.updateUpload(id, { status: 'failed', error: error instanceof Error ? error.message : String(error) });
+      if (existing || stored) await discardUpload(id, error);
       throw error;
     }
-    await repo.updateUpload(id, { status: 'ready', bytes: bytes.byteLength, sha256, label_counts: index.counts });
-    return { uploadId: id, index };
   }
+
+  /** Marks an upload failed and deletes its blobs; a failure here is logged (the sweep retries it later). */
+  async function discardUpload(id: string, cause: unknown): Promise<void> {
+    try {
+      await repo.updateUpload(id, { status: 'failed', error: cause instanceof Error ? cause.message : String(cause) });
+      for (const { key } of await blobs.list(uploadPrefix(id))) await blobs.delete(key);
+    } catch (error) {
+      log('warn', 'failed upload not cleaned up', { upload_id: id, error: String(error) });
+    }
+  }
+
+  app.sweepUploads = async ({ graceSeconds = 3600, now = new Date() } = {}) => {
+    const cutoff = now.getTime() - (SERVICE.blob.presignExpiresSeconds + graceSeconds) * 1000;
+    const cleaned: string[] = [];
+    for (const upload of await repo.listUploads({ status: 'pending', limit: 1000 })) {
+      if (upload.created_at.getTime() > cutoff) continue;
+      await discardUpload(upload.id, new Error('abandoned: not used before its upload URL expired'));
+      cleaned.push(upload.id);
+    }
+    // Used and failed uploads keep no blobs: a late PUT to a spent URL, or a crash before the delete, left some.
+    for (const status of ['used', 'failed'] as const) {
+      for (const upload of await repo.listUploads({ status, limit: 1000 })) {
+        const left = await blobs.list(uploadPrefix(upload.id));
+        for (const { key } of left) await blobs.delete(key);
+        if (left.length > 0) cleaned.push(upload.id);
+      }
+    }
+    if (cleaned.length > 0) quota.reset();
+    return cleaned;
+  };
 
   async function enqueue(c: Context<Env>, kind: TrainingKind, uploadId: string | null, mode: TrainingMode, epochs: number) {
     const current = await models.current().catch(() => null);
@@ -504,12 +658,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
     const mode = (body?.mode ?? (form?.mode as TrainingMode | undefined)) ?? TRAINING.defaultMode;
     const epochs = body?.epochs ?? (typeof form?.epochs === 'string' ? Number(form.epochs) : (config.defaultEpochs ?? TRAINING.maxEpochs));
     if (!Number.isInteger(epochs) || epochs < 1 || epochs > 10_000) throw new ApiError(400, 'invalid_request', 'epochs must be an integer from 1 to 10000.');
-    const { uploadId, index } = await intakeDataset(c, form, body?.object_key);
-    if (kind === 'retrain' && (index.counts.safe === 0 || index.counts.danger === 0)) {
-      throw new ApiError(400, 'needs_both_labels', `A retrain needs clips in both safe/ and danger/; got ${index.counts.safe} safe and ${index.counts.danger} danger.`, {
-        counts: index.counts,
-      });
-    }
+    const { uploadId, index } = await intakeDataset(c, form, body?.object_key, kind);
     const session = await enqueue(c, kind, uploadId, mode, epochs);
     return c.json({ status: 'queued' as const, session_id: session.id, upload_id: uploadId, counts: index.counts, skipped: index.skipped }, 202);
   };
@@ -678,36 +827,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
     },
   );
 
-  const MODEL_FILE_TYPES: Record<string, string> = { 'model.json': 'application/json', 'sentinel.json': 'application/json' };
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/models/{version}/files/{name}',
-      tags: ['models'],
-      summary: 'One file of a model artifact (model.json, weights.bin, sentinel.json): the console loads models from here',
-      description: 'Read-only. A version never changes once stored, so responses are cacheable for good.',
-      request: {
-        params: S.VersionParam.extend({
-          name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/).openapi({ param: { name: 'name', in: 'path' }, example: 'sentinel.json' }),
-        }),
-      },
-      responses: {
-        200: { description: 'The file', content: { 'application/octet-stream': { schema: z.any().openapi({ type: 'string', format: 'binary' }) } } },
-        ...pick(errorResponses, 400, 404),
-      },
-    }),
-    async (c) => {
-      const { version, name } = c.req.valid('param');
-      const model = await repo.getModel(version);
-      if (!model) throw new ApiError(404, 'model_not_found', `No model version ${version}.`);
-      const bytes = await blobs.get(model.artifact_prefix + name);
-      if (!bytes) throw new ApiError(404, 'model_file_not_found', `Model ${version} has no file ${name}.`);
-      return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
-        'Content-Type': MODEL_FILE_TYPES[name] ?? 'application/octet-stream',
-        'Cache-Control': 'public, max-age=31536000, immutable',
-      });
-    },
-  );
+  app.route('/keys', keysRouter({ repo, keys, admin, hook }));
 
   // ---- stats and exports ----
 
@@ -789,9 +909,27 @@ export function createApp(deps: AppDeps): OpenAPIHono<Env> {
   app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'Sentinel API' }));
   if (deps.blobHandler) {
     const handler = deps.blobHandler;
-    app.all(`${SERVICE.blob.localRoute}/*`, (c) => handler(c.req.raw));
+    const uploadPut = new RegExp(`^${SERVICE.blob.localRoute}/uploads/([0-9a-f-]{36})/`);
+    app.all(`${SERVICE.blob.localRoute}/*`, async (c) => {
+      // A spent upload's URL is refused even after its object was deleted: the URL is single-use, not just write-once.
+      const id = c.req.method === 'PUT' ? uploadPut.exec(c.req.path)?.[1] : undefined;
+      const upload = id ? await repo.getUpload(id) : null;
+      if (upload && upload.status !== 'pending') throw new ApiError(409, 'upload_used', `This upload was already used (${upload.status}); ask POST /uploads for a new URL.`);
+      return handler(c.req.raw);
+    });
   }
+  if (deps.assets) app.on(['GET', 'HEAD'], '/*', deps.assets);
   return app;
+}
+
+/** `fn`, run at most once per `seconds`: callers in between share the last run's outcome (success or failure). */
+function recentResult(seconds: number, fn: () => Promise<void>): () => Promise<void> {
+  let last: { at: number; run: Promise<void> } | null = null;
+  return () => {
+    const now = Date.now();
+    if (!last || now - last.at >= seconds * 1000) last = { at: now, run: fn() };
+    return last.run;
+  };
 }
 
 function pick<T extends Record<number, unknown>, K extends keyof T>(record: T, ...keys: K[]): Pick<T, K> {

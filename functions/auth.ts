@@ -23,11 +23,15 @@ export function hashApiKey(key: string): Promise<string> {
   return sha256Hex(key);
 }
 
-/** Stores the bootstrap key's hash unless it is already there (idempotent across restarts and containers). */
-export async function ensureApiKey(repo: Repository, key: string, name = BOOTSTRAP_KEY_NAME): Promise<ApiKey> {
+/**
+ * Stores the key's hash unless it is already there (idempotent across restarts and containers). A key revoked
+ * once stays revoked: the answer is then null (and the caller says so) rather than the key coming back to life.
+ */
+export async function ensureApiKey(repo: Repository, key: string, name = BOOTSTRAP_KEY_NAME): Promise<ApiKey | null> {
   const hash = await hashApiKey(key);
   const existing = await repo.verifyApiKey(hash);
   if (existing) return existing;
+  if ((await repo.listApiKeys()).some((k) => k.key_hash === hash)) return null;
   try {
     return await repo.createApiKey({ name, key_hash: hash });
   } catch (error) {
@@ -36,6 +40,20 @@ export async function ensureApiKey(repo: Repository, key: string, name = BOOTSTR
     if (raced) return raced;
     throw error;
   }
+}
+
+/**
+ * Makes `key` the bootstrap key: stored if new, and every other live bootstrap key revoked, so a changed
+ * SENTINEL_ADMIN_KEY retires the one it replaces. Null when `key` itself was revoked (it is not revived).
+ */
+export async function rotateBootstrapKey(repo: Repository, key: string): Promise<{ key: ApiKey; revoked: string[] } | null> {
+  const stored = await ensureApiKey(repo, key, BOOTSTRAP_KEY_NAME);
+  if (!stored) return null;
+  const revoked: string[] = [];
+  for (const other of await repo.listApiKeys()) {
+    if (other.name === BOOTSTRAP_KEY_NAME && other.id !== stored.id && other.revoked_at === null && (await repo.revokeApiKey(other.id))) revoked.push(other.id);
+  }
+  return { key: stored, revoked };
 }
 
 export function presentedKey(headers: { header(name: string): string | undefined }): string | undefined {
@@ -73,6 +91,11 @@ export class ApiKeyVerifier {
     const key_ = { id: row.id, name: row.name };
     this.#cache.set(hash, { key: key_, until: now + KEY_CACHE_MS });
     return key_;
+  }
+
+  /** Drops remembered keys: a revocation through this process takes effect at once. */
+  forget(): void {
+    this.#cache.clear();
   }
 
   /** Middleware: the request must carry a valid key; its id and name become `apiKey` (the audit actor). */

@@ -3,7 +3,7 @@
  * default model registered as `current` when a deployment has none. Both are idempotent.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from '../shared/ports/blob-store.ts';
 import type { Repository } from '../shared/ports/repository.ts';
@@ -11,16 +11,30 @@ import { MANIFEST_FILE } from '../shared/model/types.ts';
 import { readModelFiles } from '../adapters/model-files.ts';
 import { CURRENT_ALIAS, storeModel } from '../adapters/model-store.ts';
 import { Detector } from '../shared/inference/detector.ts';
-import { ensureApiKey, generateApiKey } from './auth.ts';
+import { generateApiKey, rotateBootstrapKey } from './auth.ts';
+
+export interface AdminKey {
+  key: string;
+  source: string;
+  /** Ids of the bootstrap keys this one replaced (revoked now). */
+  revoked: string[];
+  /** False when the configured key was revoked earlier: it stays so, and admin routes need another key. */
+  valid: boolean;
+}
 
 /**
- * The admin key: SENTINEL_ADMIN_KEY when set; else (local stack only) a random key made once and kept in
+ * The admin key: SENTINEL_ADMIN_KEY when set (a changed one revokes the bootstrap key it replaces); else (local stack only) a random key made once and kept in
  * `<dataDir>/admin-key` (mode 600), so the person at the machine can read it and nobody else gets one for free.
  */
-export async function ensureAdminKey(repo: Repository, configured: string | undefined, dataDir?: string): Promise<{ key: string; source: string } | null> {
+export async function ensureAdminKey(
+  repo: Repository,
+  configured: string | undefined,
+  dataDir?: string,
+): Promise<AdminKey | null> {
   if (configured) {
-    await ensureApiKey(repo, configured);
-    return { key: configured, source: 'SENTINEL_ADMIN_KEY' };
+    const rotated = await rotateBootstrapKey(repo, configured);
+    // A revoked key is not revived by a restart (the operator sets a new one); serving goes on without it.
+    return { key: configured, source: 'SENTINEL_ADMIN_KEY', revoked: rotated?.revoked ?? [], valid: rotated !== null };
   }
   if (!dataDir) return null;
   const path = join(dataDir, 'admin-key');
@@ -31,8 +45,13 @@ export async function ensureAdminKey(repo: Repository, configured: string | unde
     if ((error as { code?: string }).code !== 'EEXIST') throw error;
   }
   const key = (await readFile(path, 'utf8')).trim();
-  await ensureApiKey(repo, key);
-  return { key, source: path };
+  const rotated = await rotateBootstrapKey(repo, key);
+  // The local key was revoked: make a new one in its place, as on a first start.
+  if (!rotated) {
+    await rm(path, { force: true });
+    return ensureAdminKey(repo, undefined, dataDir);
+  }
+  return { key, source: path, revoked: rotated.revoked, valid: true };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Every API error is `{error: {code, message}}` (plus `details` when the core gave any). Codes are the core's codes
  * in lower snake case (AudioError's are already), so a client branches on one vocabulary; the HTTP status says
- * which side is at fault: 400 bad input, 401/403 key, 404, 409 state, 413 too large, 415 not a media type we take.
+ * which side is at fault: 400 bad input, 401/403 key, 404, 409 state, 413 too large, 415 not a media type we take,
+ * 421 a host we do not answer, 429 rate limit or quota (with Retry-After), 503 a failing dependency (with its code).
  */
 import { HTTPException } from 'hono/http-exception';
 import { SentinelError } from '../shared/errors.ts';
@@ -78,6 +79,8 @@ const HTTP_CODES: Record<number, string> = {
   409: 'conflict',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
+  421: 'misdirected_request',
+  429: 'too_many_requests',
   500: 'internal',
   503: 'unavailable',
 };

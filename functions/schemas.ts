@@ -89,6 +89,10 @@ export const PredictionSchema = z
     events: z.array(z.object({ start: z.number(), end: z.number(), peak_probability: z.number() })),
     model_version: z.string(),
     prediction_id: z.string(),
+    logged: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'false when the verdict could not be stored (database failing): it stands, but feedback on it is impossible.' }),
   })
   .openapi('Prediction');
 

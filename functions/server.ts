@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { serveStatic } from '@hono/node-server/serve-static';
 import pino from 'pino';
 import { API } from '../shared/config.ts';
@@ -44,7 +45,10 @@ export interface LocalStack {
 
 type Env = Record<string, string | undefined>;
 
-function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<ServerType> {
+/** The node server's bindings (incoming socket) reach the app as its env: getConnInfo reads the client address there. */
+type Handler = (request: Request, env: unknown) => Response | Promise<Response>;
+
+function listen(fetch: Handler, port: number, hostname: string): Promise<ServerType> {
   return new Promise((resolvePromise, reject) => {
     const server = serve({ fetch, port, hostname }, () => resolvePromise(server));
     server.once('error', reject);
@@ -62,12 +66,12 @@ export async function startLocalStack(env: Env = process.env): Promise<LocalStac
   const backend = await initTfBackend(env as NodeJS.ProcessEnv, (m) => logger.info(m));
 
   // Listen first (requests wait for startup) so the actual port is known for presigned URLs when PORT=0.
-  let handler: ((request: Request) => Response | Promise<Response>) | null = null;
+  let handler: Handler | null = null;
   let ready!: () => void;
   const started = new Promise<void>((r) => (ready = r));
-  const server = await listen(async (request) => {
+  const server = await listen(async (request, bindings) => {
     await started;
-    return handler!(request);
+    return handler!(request, bindings);
   }, apiEnv.port, apiEnv.host);
   const port = (server.address() as AddressInfo).port;
   const host = apiEnv.host === '0.0.0.0' || apiEnv.host === '::' ? '127.0.0.1' : apiEnv.host;
@@ -76,6 +80,8 @@ export async function startLocalStack(env: Env = process.env): Promise<LocalStac
   const services = await openServices<TrainingJob>(serviceEnv, { publicUrl: url });
   const { repo, blobs, queue } = services;
   const adminKey = await ensureAdminKey(repo, apiEnv.adminKey, serviceEnv.dataDir);
+  if (adminKey?.revoked.length) log('info', 'admin key changed: the previous bootstrap key is revoked', { revoked: adminKey.revoked });
+  if (adminKey && !adminKey.valid) log('warn', 'SENTINEL_ADMIN_KEY was revoked and stays so: set a new key', {});
   try {
     const registered = await registerDefaultModel(repo, blobs, resolve(apiEnv.defaultModelDir));
     if (registered) log('info', 'default model registered as current', { version: registered, dir: apiEnv.defaultModelDir });
@@ -98,13 +104,24 @@ export async function startLocalStack(env: Env = process.env): Promise<LocalStac
     describe: services.describe,
     ...(blobs instanceof FsBlobStore ? { blobHandler: (r: Request) => blobs.handlePresignedRequest(r) } : {}),
     consolePage: consolePage(webDist),
+    clientAddress: (c) => (c.env?.incoming ? getConnInfo(c).remote.address : undefined),
+    // The web console's assets, once built (GET and HEAD only: a POST is not a way to fetch the page).
+    ...(existsSync(webDist) ? { assets: serveStatic({ root: webDist }) } : {}),
     // Unzipping, manifest parsing and decoding a dataset's clips run on a thread: the API keeps answering meanwhile.
     intake: intakeZipOnThread,
     log,
   });
-  if (existsSync(webDist)) app.use('/*', serveStatic({ root: webDist })); // the web console's assets, once built
-  handler = (request) => app.fetch(request);
+  handler = (request, env) => app.fetch(request, env);
   ready();
+  // Interrupted intakes and unused uploads leave blobs: swept at start and then every API.sweepIntervalSeconds.
+  const sweep = () =>
+    app.sweepUploads().then(
+      (ids) => ids.length > 0 && log('info', 'abandoned uploads cleaned up', { uploads: ids }),
+      (error) => log('warn', 'upload sweep failed', { error: String(error) }),
+    );
+  void sweep();
+  const sweeper = setInterval(sweep, API.sweepIntervalSeconds * 1000);
+  sweeper.unref();
 
   const training = { folds: workerEnv.folds, augmentations: workerEnv.augmentations, threads: workerEnv.threads };
   const cacheDir = join(serviceEnv.dataDir, 'cache', 'embeddings');
@@ -144,6 +161,7 @@ export async function startLocalStack(env: Env = process.env): Promise<LocalStac
     worker,
     close() {
       closing ??= (async () => {
+        clearInterval(sweeper);
         await worker?.stop();
         // Keep-alive clients would hold close() open: idle sockets go now, busy ones after their response.
         const closed = new Promise<void>((r) => server.close(() => r()));

@@ -393,6 +393,19 @@ export const API = Object.freeze({
   statsDays: 30,
   /** API keys are random 32 bytes as hex; the prefix makes a leaked key recognisable in logs and scanners. */
   apiKeyPrefix: 'snt_',
+  /** Open writes (/predict, /uploads, feedback) per client a minute (token bucket, bursts up to the same number): a
+   *  person analysing clips by hand stays far below 60, one client flooding /predict with 64 MiB files does not. */
+  rateLimitPerMinute: 60,
+  /** Bytes open routes may hold (kept /predict audio, audio uploads not used yet): 2 GiB is ~18 h of 16 kHz mono
+   *  16-bit WAV, plenty of feedback clips, and leaves the disk room for models and datasets (a full disk stops both). */
+  openStorageQuotaBytes: 2 * 1024 ** 3,
+  /** Host names the local stack answers when it listens on loopback (DNS rebinding); any port. */
+  loopbackHosts: ['127.0.0.1', 'localhost', '[::1]'] as readonly string[],
+  /** /health probes database and blob writes at most this often, seconds: a write failure shows within 5 s while a
+   *  monitor polling every 50 ms (tests/integration/serving-during-training) does not write 20 times a second. */
+  healthWriteProbeSeconds: 5,
+  /** Abandoned uploads (pending after their URL expired) are swept this often, seconds, by the local stack. */
+  sweepIntervalSeconds: 900,
 });
 
 /** Retraining worker (worker/): how a job is run, retried and gated. */

@@ -311,8 +311,8 @@ export class FsBlobStore implements BlobStore {
   /**
    * Serve a presigned blob request (mount on `<route>/*` of the local API, e.g. with Hono:
    * `app.all('/blobs/*', (c) => blobs.handlePresignedRequest(c.req.raw))`).
-   * 200 with bytes (GET/HEAD) or an empty 200 with ETag (PUT); errors as JSON {code, message} with
-   * 400/403/404/405/413/415.
+   * 200 with bytes (GET/HEAD) or an empty 200 with ETag (PUT); errors in the API's envelope
+   * {error: {code, message}} with 400/403/404/405/409 (PUT over an existing object)/413/415.
    */
   async handlePresignedRequest(request: Request): Promise<Response> {
     let grant: PresignedGrant;
@@ -341,12 +341,15 @@ export class FsBlobStore implements BlobStore {
     if (grant.maxBytes !== undefined && declared !== null && Number(declared) > grant.maxBytes) {
       return jsonError(413, 'TOO_LARGE', `Upload exceeds ${grant.maxBytes} bytes.`, { maxBytes: grant.maxBytes });
     }
+    // Write-once, as S3's If-None-Match: a presigned URL cannot replace what was uploaded through it.
+    if (await this.head(grant.key)) return jsonError(409, 'ALREADY_UPLOADED', `"${grant.key}" was already uploaded; ask for a new upload URL.`);
     let bytes: Uint8Array;
     try {
       bytes = await readBody(request, grant.maxBytes);
     } catch (error) {
       return errorResponse(error);
     }
+    if (await this.head(grant.key)) return jsonError(409, 'ALREADY_UPLOADED', `"${grant.key}" was already uploaded; ask for a new upload URL.`);
     await this.put(grant.key, bytes, { contentType: grant.contentType! });
     const head = await this.head(grant.key);
     return new Response(null, { status: 200, headers: head?.etag ? { ETag: `"${head.etag}"` } : {} });
@@ -411,8 +414,9 @@ function errorResponse(error: unknown): Response {
   throw error;
 }
 
+/** The API's error envelope (functions/errors.ts), codes in lower snake case like every other answer. */
 function jsonError(status: number, code: string, message: string, details?: Record<string, unknown>): Response {
-  return new Response(JSON.stringify({ code, message, ...(details ? { details } : {}) }), {
+  return new Response(JSON.stringify({ error: { code: code.toLowerCase(), message, ...(details ? { details } : {}) } }), {
     status,
     headers: { 'Content-Type': 'application/json' },
   });

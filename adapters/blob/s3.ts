@@ -145,11 +145,11 @@ export class S3BlobStore implements BlobStore {
     const contentType = validateContentType(options.contentType);
     const url = await getSignedUrl(
       this.#client,
-      new PutObjectCommand({ Bucket: this.#bucket, Key: key, ContentType: contentType }),
-      // Content-Type is signed: an upload with another type is refused by S3.
-      { expiresIn: validateExpiresSeconds(options.expiresSeconds), signableHeaders: new Set(['content-type']) },
+      new PutObjectCommand({ Bucket: this.#bucket, Key: key, ContentType: contentType, IfNoneMatch: '*' }),
+      // Content-Type and If-None-Match are signed: another type is refused, and so is a PUT once the object exists.
+      { expiresIn: validateExpiresSeconds(options.expiresSeconds), signableHeaders: new Set(['content-type', 'if-none-match']) },
     );
-    return { url, method: 'PUT', headers: { 'Content-Type': contentType } };
+    return { url, method: 'PUT', headers: { 'Content-Type': contentType, 'If-None-Match': '*' } };
   }
 
   async presignGet(key: string, options: PresignGetOptions): Promise<string> {

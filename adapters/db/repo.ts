@@ -104,6 +104,16 @@ function mapDbError(error: unknown, what: string): never {
   throw error;
 }
 
+function uploadPatch(patch: UpdateUploadInput): Record<string, unknown> {
+  const set: Record<string, unknown> = {};
+  if (patch.status !== undefined) set.status = requireOneOf('status', patch.status, UPLOAD_STATUSES);
+  if (patch.bytes !== undefined) set.bytes = requireNumber('bytes', patch.bytes, 0, 2 ** 31 - 1, true);
+  if (patch.sha256 !== undefined) set.sha256 = patch.sha256 === null ? null : requireSha256('sha256', patch.sha256);
+  if (patch.label_counts !== undefined) set.label_counts = labelCounts(patch.label_counts);
+  if (patch.error !== undefined) set.error = patch.error;
+  return set;
+}
+
 function newId(): string {
   return globalThis.crypto.randomUUID();
 }
@@ -146,14 +156,16 @@ export class KyselyRepository implements Repository {
   }
 
   async updateUpload(id: string, patch: UpdateUploadInput) {
-    const set: Record<string, unknown> = {};
-    if (patch.status !== undefined) set.status = requireOneOf('status', patch.status, UPLOAD_STATUSES);
-    if (patch.bytes !== undefined) set.bytes = requireNumber('bytes', patch.bytes, 0, 2 ** 31 - 1, true);
-    if (patch.sha256 !== undefined) set.sha256 = patch.sha256 === null ? null : requireSha256('sha256', patch.sha256);
-    if (patch.label_counts !== undefined) set.label_counts = labelCounts(patch.label_counts);
-    if (patch.error !== undefined) set.error = patch.error;
+    const set = uploadPatch(patch);
     if (Object.keys(set).length === 0) return this.getUpload(id);
     return (await this.db.updateTable('uploads').set(set).where('id', '=', id).returningAll().executeTakeFirst()) ?? null;
+  }
+
+  async transitionUpload(id: string, from: UploadStatus, patch: UpdateUploadInput) {
+    requireOneOf('status', from, UPLOAD_STATUSES);
+    const set = uploadPatch(patch);
+    if (Object.keys(set).length === 0) return null;
+    return (await this.db.updateTable('uploads').set(set).where('id', '=', id).where('status', '=', from).returningAll().executeTakeFirst()) ?? null;
   }
 
   async listUploads(options: { status?: UploadStatus; limit?: number } = {}) {

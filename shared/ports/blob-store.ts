@@ -11,6 +11,8 @@
  * - `list(prefix)` returns every key starting with `prefix` (plain string prefix, not a folder), sorted
  *   ascending; implementations page internally.
  * - Presigned URLs let a client upload/download directly (browser -> S3, or -> the local API's /blobs route).
+ *   A presigned PUT writes once: when the object exists it is refused (409 locally, 412 from S3), so the URL
+ *   cannot replace what was uploaded through it.
  */
 import { SentinelError } from '../errors.ts';
 

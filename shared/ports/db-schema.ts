@@ -30,11 +30,12 @@ export type NullableJsonb<T> = ColumnType<T | null, string | null | undefined, s
 /** A column with a database default (may be omitted on insert). */
 export type WithDefault<T> = ColumnType<T, T | undefined, T>;
 
-export type UploadStatus = 'pending' | 'ready' | 'failed';
+/** pending: presigned, not used yet; ready: a checked dataset (training data); used: audio a /predict spent; failed: refused or abandoned. */
+export type UploadStatus = 'pending' | 'ready' | 'used' | 'failed';
 export type SessionStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export type ModelStatus = 'candidate' | 'promoted' | 'rejected' | 'archived';
 
-export const UPLOAD_STATUSES: readonly UploadStatus[] = ['pending', 'ready', 'failed'];
+export const UPLOAD_STATUSES: readonly UploadStatus[] = ['pending', 'ready', 'used', 'failed'];
 export const SESSION_STATUSES: readonly SessionStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 export const MODEL_STATUSES: readonly ModelStatus[] = ['candidate', 'promoted', 'rejected', 'archived'];
 

@@ -125,6 +125,8 @@ export interface Repository {
   createUpload(input: CreateUploadInput): Promise<Upload>;
   getUpload(id: string): Promise<Upload | null>;
   updateUpload(id: string, patch: UpdateUploadInput): Promise<Upload | null>;
+  /** Applies `patch` only while the upload is in status `from` (one caller wins a race); null when it was not. */
+  transitionUpload(id: string, from: UploadStatus, patch: UpdateUploadInput): Promise<Upload | null>;
   /** Newest first. */
   listUploads(options?: { status?: UploadStatus; limit?: number }): Promise<Upload[]>;
 

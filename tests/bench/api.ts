@@ -107,6 +107,8 @@ async function main(): Promise<void> {
     SENTINEL_DATA_DIR: join(dir, 'data'),
     SENTINEL_DEFAULT_MODEL_DIR: modelDir,
     SENTINEL_WORKER: 'false',
+    // Throughput from one client is what is measured here, not abuse to refuse.
+    SENTINEL_RATE_LIMIT_PER_MINUTE: '0',
     LOG_LEVEL: 'error',
     ...(values.threads ? { SENTINEL_INFERENCE_THREADS: values.threads } : {}),
   });

@@ -66,7 +66,7 @@ describe.each(VARIANTS)('Repository contract: %s', (_name, variant) => {
 
   test('migrations: all applied once, re-running is a no-op', async () => {
     const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(database.db);
-    expect(applied.rows.map((r) => r.name)).toEqual(['001_initial', '002_session_progress', '003_promotion_gate']);
+    expect(applied.rows.map((r) => r.name)).toEqual(['001_initial', '002_session_progress', '003_promotion_gate', '004_upload_used']);
     expect(await migrateToLatest(database.db)).toEqual([]);
   });
 
@@ -94,6 +94,16 @@ describe.each(VARIANTS)('Repository contract: %s', (_name, variant) => {
         'INVALID_ARGUMENT',
       );
       await expectCode(repo.updateUpload('x', { status: 'done' as never }), 'INVALID_ARGUMENT');
+    });
+
+    test('transitionUpload applies only from the given status: one of two concurrent claims wins', async () => {
+      const { id } = await repo.createUpload({ object_key: `uploads/${uid('tr')}`, filename: 'clip.wav', bytes: 0 });
+      const claims = await Promise.all([0, 1].map(() => repo.transitionUpload(id, 'pending', { status: 'used', bytes: 42 })));
+      expect(claims.filter((c) => c !== null)).toHaveLength(1);
+      expect(await repo.getUpload(id)).toMatchObject({ status: 'used', bytes: 42 });
+      expect(await repo.transitionUpload(id, 'pending', { status: 'failed' })).toBeNull();
+      expect(await repo.listUploads({ status: 'used', limit: 1000 })).toEqual(expect.arrayContaining([expect.objectContaining({ id })]));
+      await expectCode(repo.transitionUpload(id, 'done' as never, { status: 'failed' }), 'INVALID_ARGUMENT');
     });
 
     test('listUploads: newest first, filtered by status', async () => {

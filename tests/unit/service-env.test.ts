@@ -1,8 +1,8 @@
 /** adapters/env.ts: defaults, validation, and that every variable read is documented in ENV_VARS. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ENV_VARS, envVarsMarkdownTable, readServiceEnv } from '../../adapters/env.ts';
-import { SERVICE } from '../../shared/config.ts';
+import { ENV_VARS, envVarsMarkdownTable, readApiEnv, readServiceEnv } from '../../adapters/env.ts';
+import { API, SERVICE } from '../../shared/config.ts';
 import { SentinelError } from '../../shared/errors.ts';
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -13,6 +13,22 @@ function codeOf(fn: () => unknown): string | undefined {
   }
   return undefined;
 }
+
+describe('readApiEnv: open-route limits and host names', () => {
+  it('defaults to API limits and, on loopback, the loopback host names', () => {
+    const env = readApiEnv({});
+    expect(env).toMatchObject({ rateLimitPerMinute: API.rateLimitPerMinute, openStorageQuotaBytes: API.openStorageQuotaBytes });
+    expect(env.allowedHosts).toEqual(expect.arrayContaining(['127.0.0.1', 'localhost']));
+    expect(readApiEnv({ SENTINEL_HOST: '0.0.0.0' }).allowedHosts).toEqual([]);
+  });
+
+  it('reads the variables and refuses bad values with CONFIG', () => {
+    const env = readApiEnv({ SENTINEL_RATE_LIMIT_PER_MINUTE: '0', SENTINEL_OPEN_STORAGE_QUOTA_BYTES: '1000', SENTINEL_ALLOWED_HOSTS: 'Sentinel.Example.org, [::1]' });
+    expect(env).toMatchObject({ rateLimitPerMinute: 0, openStorageQuotaBytes: 1000, allowedHosts: ['sentinel.example.org', '[::1]'] });
+    expect(codeOf(() => readApiEnv({ SENTINEL_RATE_LIMIT_PER_MINUTE: '-1' }))).toBe('CONFIG');
+    expect(codeOf(() => readApiEnv({ SENTINEL_ALLOWED_HOSTS: 'https://example.org' }))).toBe('CONFIG');
+  });
+});
 
 describe('readServiceEnv', () => {
   it('defaults to everything embedded under SERVICE.dataDir', () => {

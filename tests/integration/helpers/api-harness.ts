@@ -10,7 +10,7 @@ import { createDatabase, IN_MEMORY, type SentinelDatabase } from '../../../adapt
 import { KyselyRepository } from '../../../adapters/db/repo.ts';
 import { CURRENT_ALIAS, storeModel } from '../../../adapters/model-store.ts';
 import { DbJobQueue } from '../../../adapters/queue/db.ts';
-import { createApp, type AppConfig } from '../../../functions/app.ts';
+import { createApp, type AppConfig, type AppDeps } from '../../../functions/app.ts';
 import { ensureApiKey, generateApiKey } from '../../../functions/auth.ts';
 import { ModelRegistry } from '../../../functions/model-registry.ts';
 import { API } from '../../../shared/config.ts';
@@ -32,7 +32,14 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function createApiHarness(options: { model?: ModelFiles | null; config?: Partial<AppConfig> } = {}): Promise<ApiHarness> {
+export interface ApiHarnessOptions {
+  model?: ModelFiles | null;
+  config?: Partial<AppConfig>;
+  /** Replaces parts of the app's dependencies, e.g. a repository whose writes fail. */
+  deps?: (parts: { repo: KyselyRepository; blobs: FsBlobStore }) => Partial<AppDeps>;
+}
+
+export async function createApiHarness(options: ApiHarnessOptions = {}): Promise<ApiHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'sentinel-api-'));
   const database = await createDatabase({ pgliteDir: IN_MEMORY });
   const repo = new KyselyRepository(database.db);
@@ -50,10 +57,20 @@ export async function createApiHarness(options: { model?: ModelFiles | null; con
     blobs,
     queue,
     models,
-    config: { predictAuth: 'open', corsOrigins: [], maxAudioBytes: API.maxAudioBytes, maxDatasetBytes: API.maxDatasetBytes, defaultEpochs: 5, ...options.config },
+    config: {
+      predictAuth: 'open',
+      corsOrigins: [],
+      maxAudioBytes: API.maxAudioBytes,
+      maxDatasetBytes: API.maxDatasetBytes,
+      defaultEpochs: 5,
+      // Route tests send many requests from one in-process "client"; the limit has tests of its own.
+      rateLimitPerMinute: 0,
+      ...options.config,
+    },
     describe: () => ({ database: database.kind, blobs: blobs.kind, queue: queue.kind }),
     blobHandler: (r) => blobs.handlePresignedRequest(r),
     consolePage: (c) => c.html('<!doctype html><title>console</title>'),
+    ...options.deps?.({ repo, blobs }),
   });
   return {
     app,

@@ -1,0 +1,112 @@
+/**
+ * API keys (admin): list, create, revoke. A key is shown once, at creation; only its SHA-256 is stored. The name
+ * `bootstrap` is the configured admin key's (functions/bootstrap.ts), so it cannot be given to a new key.
+ */
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import type { ApiKey } from '../../shared/ports/db-schema.ts';
+import type { Repository } from '../../shared/ports/repository.ts';
+import { BOOTSTRAP_KEY_NAME, generateApiKey, hashApiKey, type ApiKeyVerifier, type AuthVariables } from '../auth.ts';
+import { ApiError } from '../errors.ts';
+import { ErrorSchema } from '../schemas.ts';
+
+type Env = { Variables: AuthVariables };
+
+const KeySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    created_at: z.string(),
+    revoked_at: z.string().nullable(),
+  })
+  .openapi('ApiKey');
+const KeyListSchema = z.object({ keys: z.array(KeySchema) }).openapi('ApiKeyList');
+const NewKeySchema = KeySchema.extend({ key: z.string().openapi({ description: 'The key itself: shown only in this answer.' }) }).openapi('NewApiKey');
+const CreateKeySchema = z
+  .object({ name: z.string().trim().min(1).max(100).regex(/^[\w .@:-]+$/, 'letters, digits, space and . _ @ : - only') })
+  .openapi('CreateApiKey');
+const KeyIdParam = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: 'id', in: 'path' } }) });
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+const error = (description: string) => json(ErrorSchema, description);
+
+function keyBody(k: ApiKey): z.infer<typeof KeySchema> {
+  return { id: k.id, name: k.name, created_at: k.created_at.toISOString(), revoked_at: k.revoked_at ? k.revoked_at.toISOString() : null };
+}
+
+export function keysRouter(deps: { repo: Repository; keys: ApiKeyVerifier; admin: MiddlewareHandler<Env>; hook: ConstructorParameters<typeof OpenAPIHono<Env>>[0] }) {
+  const { repo, keys, admin } = deps;
+  const router = new OpenAPIHono<Env>(deps.hook);
+  const security = [{ ApiKey: [] as string[] }];
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags: ['keys'],
+      summary: 'Every API key (live and revoked), newest first; never the keys themselves',
+      security,
+      middleware: [admin] as const,
+      responses: { 200: json(KeyListSchema, 'Keys'), 401: error('API key missing'), 403: error('API key invalid') },
+    }),
+    async (c) => {
+      const list = await repo.listApiKeys();
+      return c.json({ keys: list.map(keyBody) }, 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/',
+      tags: ['keys'],
+      summary: 'A new API key (shown once in the answer)',
+      security,
+      middleware: [admin] as const,
+      request: { body: { content: { 'application/json': { schema: CreateKeySchema } }, required: true } },
+      responses: { 201: json(NewKeySchema, 'The key'), 400: error('Bad name'), 401: error('API key missing'), 403: error('API key invalid') },
+    }),
+    async (c) => {
+      const { name } = c.req.valid('json');
+      if (name === BOOTSTRAP_KEY_NAME) throw new ApiError(400, 'reserved_name', `"${BOOTSTRAP_KEY_NAME}" names the configured admin key; choose another name.`);
+      const key = generateApiKey();
+      const row = await repo.createApiKey({ name, key_hash: await hashApiKey(key) });
+      await repo.recordEvent('api_key.created', { id: row.id, name, actor: c.get('apiKey').name });
+      return c.json({ ...keyBody(row), key }, 201);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/revoke',
+      tags: ['keys'],
+      summary: 'Revoke a key: it stops working at once in this process, within seconds in others',
+      security,
+      middleware: [admin] as const,
+      request: { params: KeyIdParam },
+      responses: {
+        200: json(KeySchema, 'Revoked'),
+        401: error('API key missing'),
+        403: error('API key invalid'),
+        404: error('No such key'),
+        409: error('Already revoked, or the last live key'),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const all = await repo.listApiKeys();
+      const target = all.find((k) => k.id === id);
+      if (!target) throw new ApiError(404, 'api_key_not_found', `No API key ${id}.`);
+      if (target.revoked_at) throw new ApiError(409, 'already_revoked', `API key ${id} was revoked at ${target.revoked_at.toISOString()}.`);
+      // Revoking the last live key would leave nobody able to make a new one (short of a new SENTINEL_ADMIN_KEY).
+      if (all.filter((k) => k.revoked_at === null).length === 1) throw new ApiError(409, 'last_api_key', 'This is the last live API key: create another one first.');
+      await repo.revokeApiKey(id);
+      keys.forget();
+      await repo.recordEvent('api_key.revoked', { id, name: target.name, actor: c.get('apiKey').name });
+      const revoked = (await repo.listApiKeys()).find((k) => k.id === id)!;
+      return c.json(keyBody(revoked), 200);
+    },
+  );
+  return router;
+}
