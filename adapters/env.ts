@@ -142,7 +142,7 @@ export const ENV_VARS: readonly EnvVarDoc[] = Object.freeze([
   },
   {
     name: 'SENTINEL_ALLOWED_HOSTS',
-    description: 'Comma-separated host names the API answers (Host header, any port; others = 421). Unset = the loopback names when listening on loopback, any otherwise.',
+    description: 'Comma-separated host names the API answers (Host header, any port; others = 421). Unset = local stack: the loopback names when listening on loopback, any otherwise; Lambda: any (API Gateway routes by host).',
     default: '',
     example: 'sentinel.example.org',
   },
@@ -340,8 +340,8 @@ export interface ApiEnv {
   maxDatasetBytes: number;
   rateLimitPerMinute: number;
   openStorageQuotaBytes: number;
-  /** Host names answered; empty = any. */
-  allowedHosts: string[];
+  /** Host names answered (SENTINEL_ALLOWED_HOSTS); unset = the entrypoint decides (see {@link defaultAllowedHosts}). */
+  allowedHosts?: string[];
   modelRecheckSeconds: number;
   /** Inference threads; undefined = the entrypoint decides (local stack: one per CPU; Lambda: 1). */
   inferenceThreads?: number;
@@ -383,28 +383,34 @@ export function readApiEnv(env: Env = process.env): ApiEnv {
     maxDatasetBytes: int(env, 'SENTINEL_MAX_DATASET_BYTES', API.maxDatasetBytes, 1, 2 ** 31 - 1),
     rateLimitPerMinute: int(env, 'SENTINEL_RATE_LIMIT_PER_MINUTE', API.rateLimitPerMinute, 0, 1_000_000),
     openStorageQuotaBytes: int(env, 'SENTINEL_OPEN_STORAGE_QUOTA_BYTES', API.openStorageQuotaBytes, 0, Number.MAX_SAFE_INTEGER),
-    allowedHosts: allowedHosts(env, text(env, 'SENTINEL_HOST') ?? API.host),
     modelRecheckSeconds: int(env, 'SENTINEL_MODEL_RECHECK_SECONDS', API.modelRecheckSeconds, 0, 86_400),
     defaultModelDir: text(env, 'SENTINEL_DEFAULT_MODEL_DIR') ?? 'models/default',
     logLevel: text(env, 'LOG_LEVEL') ?? 'info',
   };
   if (adminKey !== undefined) out.adminKey = adminKey;
+  const hosts = allowedHosts(env);
+  if (hosts) out.allowedHosts = hosts;
   if (text(env, 'SENTINEL_INFERENCE_THREADS') !== undefined) out.inferenceThreads = int(env, 'SENTINEL_INFERENCE_THREADS', 1, 1, 64);
   return out;
 }
 
-/** SENTINEL_ALLOWED_HOSTS, or the loopback names when the API listens on loopback only (any name otherwise). */
-function allowedHosts(env: Env, listenHost: string): string[] {
+function allowedHosts(env: Env): string[] | undefined {
   const configured = text(env, 'SENTINEL_ALLOWED_HOSTS');
-  if (configured !== undefined) {
-    const names = configured.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
-    for (const name of names) {
-      if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(name)) throw new SentinelError('CONFIG', `SENTINEL_ALLOWED_HOSTS entry "${name}" is not a host name (no scheme or port).`);
-    }
-    return names;
+  if (configured === undefined) return undefined;
+  const names = configured.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  for (const name of names) {
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(name)) throw new SentinelError('CONFIG', `SENTINEL_ALLOWED_HOSTS entry "${name}" is not a host name (no scheme or port).`);
   }
+  return names;
+}
+
+/**
+ * Host names a server listening on `listenHost` answers when none are configured: the loopback names when it listens
+ * on loopback only (a rebound DNS name is the only way a web page elsewhere reaches it), any name otherwise.
+ */
+export function defaultAllowedHosts(listenHost: string): string[] {
   const loopback = listenHost === 'localhost' || listenHost === '::1' || /^127\./.test(listenHost);
-  return loopback ? [...API.loopbackHosts, listenHost.includes(':') ? `[${listenHost}]` : listenHost] : [];
+  return loopback ? [...new Set([...API.loopbackHosts, listenHost.includes(':') ? `[${listenHost}]` : listenHost])] : [];
 }
 
 /** The retraining worker's settings (worker/ and the local stack's in-process loop). */

@@ -22,7 +22,7 @@ import { API } from '../shared/config.ts';
 import { FsBlobStore } from '../adapters/blob/fs.ts';
 import { FsEmbeddingCache } from '../adapters/embedding-cache-fs.ts';
 import { intakeZipOnThread } from '../adapters/intake/thread.ts';
-import { readApiEnv, readServiceEnv, readWorkerEnv } from '../adapters/env.ts';
+import { defaultAllowedHosts, readApiEnv, readServiceEnv, readWorkerEnv } from '../adapters/env.ts';
 import { openServices } from '../adapters/service.ts';
 import { initTfBackend } from '../adapters/tf-backend.ts';
 import { startWorkerLoop, type WorkerLoop } from '../worker/loop.ts';
@@ -100,7 +100,7 @@ export async function startLocalStack(env: Env = process.env): Promise<LocalStac
     blobs,
     queue,
     models,
-    config: { ...apiEnv, defaultEpochs: workerEnv.epochs },
+    config: { ...apiEnv, allowedHosts: apiEnv.allowedHosts ?? defaultAllowedHosts(apiEnv.host), defaultEpochs: workerEnv.epochs },
     describe: services.describe,
     ...(blobs instanceof FsBlobStore ? { blobHandler: (r: Request) => blobs.handlePresignedRequest(r) } : {}),
     consolePage: consolePage(webDist),

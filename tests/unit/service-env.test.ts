@@ -1,7 +1,7 @@
 /** adapters/env.ts: defaults, validation, and that every variable read is documented in ENV_VARS. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ENV_VARS, envVarsMarkdownTable, readApiEnv, readServiceEnv } from '../../adapters/env.ts';
+import { defaultAllowedHosts, ENV_VARS, envVarsMarkdownTable, readApiEnv, readServiceEnv } from '../../adapters/env.ts';
 import { API, SERVICE } from '../../shared/config.ts';
 import { SentinelError } from '../../shared/errors.ts';
 
@@ -18,8 +18,9 @@ describe('readApiEnv: open-route limits and host names', () => {
   it('defaults to API limits and, on loopback, the loopback host names', () => {
     const env = readApiEnv({});
     expect(env).toMatchObject({ rateLimitPerMinute: API.rateLimitPerMinute, openStorageQuotaBytes: API.openStorageQuotaBytes });
-    expect(env.allowedHosts).toEqual(expect.arrayContaining(['127.0.0.1', 'localhost']));
-    expect(readApiEnv({ SENTINEL_HOST: '0.0.0.0' }).allowedHosts).toEqual([]);
+    expect(env.allowedHosts).toBeUndefined(); // the entrypoint decides: Lambda answers any, the local stack below
+    expect(defaultAllowedHosts(env.host)).toEqual(expect.arrayContaining(['127.0.0.1', 'localhost']));
+    expect(defaultAllowedHosts('0.0.0.0')).toEqual([]);
   });
 
   it('reads the variables and refuses bad values with CONFIG', () => {
