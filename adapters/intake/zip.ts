@@ -55,7 +55,9 @@ export async function readZipDataset(bytes: Uint8Array, limits: ZipLimits = INTA
     for await (const entry of zip.eachEntry()) {
       const raw = entry.fileName as unknown as Buffer;
       const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, raw, entry.extraFields, false);
-      const bad = yauzl.validateFileName(name) ?? (/(^|\/)\.\.(\/|$)/.test(name) ? 'invalid relative path' : null);
+      // Control characters too: a NUL ends a path early in C APIs, and Postgres text cannot hold one.
+      const bad =
+        yauzl.validateFileName(name) ?? (/(^|\/)\.\.(\/|$)/.test(name) ? 'invalid relative path' : /[\u0000-\u001f\u007f]/.test(name) ? 'control character' : null);
       if (bad) throw new IntakeError('zip_unsafe_path', `refused: entry "${name}" has an unsafe path (${bad})`);
       const unixMode = entry.externalFileAttributes >>> 16;
       if (entry.versionMadeBy >> 8 === 3 && (unixMode & S_IFMT) === S_IFLNK) {

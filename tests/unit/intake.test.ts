@@ -54,6 +54,8 @@ describe('readZipDataset', () => {
     expect(await refusal(readZipDataset(zipSync({ '../evil/danger/a.wav': fakeAudio() })))).toBe('zip_unsafe_path');
     expect(await refusal(readZipDataset(zipSync({ 'safe/../../a.wav': fakeAudio() })))).toBe('zip_unsafe_path');
     expect(await refusal(readZipDataset(zipSync({ '/etc/danger/a.wav': fakeAudio() })))).toBe('zip_unsafe_path');
+    // A NUL in a name (the fuzz suite's traversal set had one accepted as a clip path).
+    expect(await refusal(readZipDataset(zipSync({ 'safe/\u0000a.wav': fakeAudio(), 'danger/b.wav': fakeAudio() })))).toBe('zip_unsafe_path');
   });
 
   it('refuses symbolic links', async () => {
