@@ -531,8 +531,14 @@ export function createApp(deps: AppDeps): SentinelApp {
       const id = randomUUID();
       const key = `${uploadPrefix(id)}${safeSegment(body.filename)}`;
       // An audio upload holds its size against the open quota until /predict spends it or the sweep removes it.
-      if (body.purpose === 'audio') await quota.reserve(audioReservation(body.bytes ?? 0));
-      await repo.createUpload({ id, object_key: key, filename: body.filename, bytes: body.bytes ?? 0, status: 'pending' });
+      const reserved = body.purpose === 'audio' ? audioReservation(body.bytes ?? 0) : 0;
+      if (reserved) await quota.reserve(reserved);
+      try {
+        await repo.createUpload({ id, object_key: key, filename: body.filename, bytes: body.bytes ?? 0, status: 'pending' });
+      } catch (error) {
+        quota.release(reserved);
+        throw error;
+      }
       const expires = SERVICE.blob.presignExpiresSeconds;
       const ticket = await blobs.presignPut(key, { expiresSeconds: expires, contentType: body.content_type, maxBytes: max });
       return c.json({ upload_id: id, object_key: key, url: ticket.url, method: ticket.method, headers: ticket.headers, expires_in: expires, max_bytes: max }, 201);

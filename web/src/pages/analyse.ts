@@ -97,6 +97,11 @@ const page: Page = (main) => {
         clear(feedbackArea, notice('error', String((error as Error).message)));
       }
     });
+    // The database could not store this verdict: there is nothing for feedback to refer to.
+    if (p.logged === false) {
+      wrong.disabled = true;
+      feedbackArea.append(notice('error', 'This verdict could not be stored (the database is failing), so feedback on it is not possible.'));
+    }
     const peak = p.windows.reduce<(typeof p.windows)[number] | undefined>((best, w) => (!best || w.probability > best.probability ? w : best), undefined);
     const card = h(
       'section',
