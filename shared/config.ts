@@ -116,6 +116,9 @@ export const DECODE = Object.freeze({
    * the worst, 8-bit mono at 111,848 Hz, a ratio the resampler interpolates: 15 s).
    */
   maxDecodedSamples: 64 * 1024 ** 2,
+  /** Largest |sample| accepted after decoding: float files may overshoot ±1 a little (clipped masters, +24 dB of
+   *  headroom here); ±1e38 is a poisoned file, which the Kaldi front end's log would otherwise turn into garbage. */
+  maxSampleMagnitude: 16,
 });
 
 /** Samples in one analysis window at the model's rate (66150 for 3 s at 22050 Hz). */

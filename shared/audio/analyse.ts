@@ -9,7 +9,7 @@
 import { AUDIO } from '../config.js';
 import { invalidArgument } from '../errors.js';
 import { decodeAudio, type DecodeOptions } from './decode.js';
-import { checkFiniteWindows } from './limits.js';
+import { checkFiniteWindows, checkSampleRange } from './limits.js';
 import { frontEnd, librosaEngine, type FrontEnd, type FrontEndName } from './frontends/index.js';
 import type { MelSpectrogram } from './mel.js';
 import { resample } from './resample.js';
@@ -94,7 +94,10 @@ export function analyseSamples(mono: Float32Array, sampleRate: number, options: 
 /** Decode an audio file and compute the log-mel spectrogram of every analysis window. Throws AudioError. */
 export async function analyse(bytes: Uint8Array | ArrayBuffer, options: AnalyseOptions = {}): Promise<Analysis> {
   const audio = await decodeAudio(bytes, options);
-  const analysis = analyseSamples(toMono(audio.channels), audio.sampleRate, options);
+  const mono = toMono(audio.channels);
+  // Before the front end: the Kaldi one's log keeps ±1e38 samples finite, so only the samples themselves tell.
+  checkSampleRange(mono);
+  const analysis = analyseSamples(mono, audio.sampleRate, options);
   checkFiniteWindows(analysis.windows); // refused here, alone, rather than failing the model batch it would join
   return analysis;
 }

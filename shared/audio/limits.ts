@@ -43,6 +43,17 @@ export function checkAudioShape(shape: AudioShape, what: string, options: Budget
   }
 }
 
+/** Decoded samples within ±DECODE.maxSampleMagnitude: float files far outside [-1, 1] are not audio any front end can read. */
+export function checkSampleRange(samples: Float32Array): void {
+  const limit = DECODE.maxSampleMagnitude;
+  for (let i = 0; i < samples.length; i++) {
+    const x = samples[i];
+    if (!(x <= limit && x >= -limit)) {
+      throw new AudioError('invalid_samples', `The audio's samples are out of range: ${x} at sample ${i} (float samples should lie within [-1, 1]).`, { sample: i, limit });
+    }
+  }
+}
+
 /** After the front end: every feature of every window is finite (float samples far beyond ±1 overflow the spectrum). */
 export function checkFiniteWindows(windows: readonly { start: number; db: Float32Array }[]): void {
   for (let w = 0; w < windows.length; w++) {

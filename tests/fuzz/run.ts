@@ -142,7 +142,7 @@ async function runInput(port: number, input: FuzzInput): Promise<Answer[]> {
 try {
   log(`fuzz: seed ${seed}, ${indices.length} input(s), concurrency ${concurrency}, timeout ${timeoutMs / 1000} s; starting the stack…`);
   stack = await spawnStack(
-    { SENTINEL_DATA_DIR: join(dir, 'data'), SENTINEL_ADMIN_KEY: adminKey, SENTINEL_WORKER: 'false', LOG_LEVEL: 'error' },
+    { SENTINEL_DATA_DIR: join(dir, 'data'), SENTINEL_ADMIN_KEY: adminKey, SENTINEL_WORKER: 'false', LOG_LEVEL: 'error', SENTINEL_RATE_LIMIT_PER_MINUTE: '0', SENTINEL_OPEN_STORAGE_QUOTA_BYTES: '0' },
     180_000,
   );
   const pid = stack.child.pid!;

@@ -91,6 +91,11 @@ describe('WAV bounds', () => {
     const wav = encodeWav(x, 16000, { bitDepth: 32, float: true });
     expect((await decodeAudio(wav)).channels[0][1]).toBeCloseTo(1e38, -32);
     expect(await codeOf(analyse(wav))).toBe('invalid_samples');
+    // The Kaldi front end (the shipped model's) keeps such a spectrogram finite: the samples themselves are refused.
+    expect(await codeOf(analyse(wav, { frontEnd: 'kaldi' }))).toBe('invalid_samples');
+    // A float file that overshoots ±1 a little (a clipped master) is still audio.
+    const loud = Float32Array.from({ length: 16000 }, (_, i) => 1.5 * Math.sin(i / 5));
+    expect((await analyse(encodeWav(loud, 16000, { bitDepth: 32, float: true }), { frontEnd: 'kaldi' })).windows.length).toBe(1);
   });
 });
 
