@@ -32,7 +32,8 @@ function share(value: unknown, name: string): number | undefined {
 function thresholdRuleText(): string {
   const rule = TRAINING.thresholdRule;
   if (typeof rule === 'object' && 'maxSubclassFalseAlarmRate' in rule) {
-    return `best balanced accuracy with no safe subclass of ${rule.minSubclassCount}+ clips over ${rule.maxSubclassFalseAlarmRate * 100}% flagged`;
+    const recordings = rule.minSubclassRecordings && rule.minSubclassRecordings > 1 ? ` from ${rule.minSubclassRecordings}+ recordings` : '';
+    return `best balanced accuracy with no safe subclass of ${rule.minSubclassCount}+ clips${recordings} over ${rule.maxSubclassFalseAlarmRate * 100}% flagged`;
   }
   return typeof rule === 'object' ? `recall >= ${rule.recallTarget}` : 'max balanced accuracy';
 }
@@ -47,7 +48,7 @@ export const trainCommand: Command = {
     `top mode${TRAINING.defaultMode === 'top' ? ' (default)' : ''}: the backbone's last blocks and the head learn (mobilenetv2: from ${TRAINING.topFrom},`,
     `on cached feature maps, CPU friendly; efficientat-mn04: from ${BACKBONES['efficientat-mn04'].topFrom}, fine-tuned on images: meant for a GPU).`,
     'Both: class weights, early stopping, group-aware k-fold cross-validation gives the reported figures and the',
-    `threshold (${thresholdRuleText()} on out-of-fold predictions); the final model uses all clips.`,
+    `threshold (${thresholdRuleText()} on out-of-fold predictions, and out-of-source ones with --source-cv); the final model uses all clips.`,
     'finetune mode: head first, then the backbone from --finetune-from on, for --epochs (meant for a GPU).',
     '  --out DIR              where to write the model (model.json, weights.bin, sentinel.json)',
     '  --from DIR             retrain from this model (its backbone and head; recorded as the parent)',
@@ -60,7 +61,7 @@ export const trainCommand: Command = {
     '  --hidden N --dropout P head shape (default 128, 0.3)',
     `  --ensemble N           head mode: heads from N seeds merged into one (default ${TRAINING.headEnsemble})`,
     `  --seed N               (default ${TRAINING.seed})`,
-    `  --top-from LAYER       top mode: first trained layer (default ${TRAINING.topFrom})`,
+    `  --top-from LAYER       top mode: first trained layer (default: the backbone's, ${TRAINING.topFrom} / ${BACKBONES['efficientat-mn04'].topFrom})`,
     '  --source-cv            also score every source by a model trained without it (manifest column source or',
     '                         source_repo; one more fit per source): how it does on recordings from unseen sources',
     '  --no-mel-stats         mobilenetv2: the head reads the embedding only, not the acoustic statistics beside it',
