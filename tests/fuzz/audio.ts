@@ -9,6 +9,7 @@ import type { Rng } from '../../shared/training/random.ts';
 import { encodeMp3 } from '../../cli/encodings.ts';
 import { backgroundLike, screamLike } from '../helpers/synth.ts';
 import { pcm8Bomb, rawWav, ulawBomb } from '../helpers/raw-wav.ts';
+import { concat } from '../helpers/raw-zip.ts';
 
 export interface Seed {
   name: string;
@@ -211,12 +212,3 @@ export function bombs(corpus: readonly Seed[]): Record<string, () => Uint8Array>
   };
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

@@ -5,7 +5,7 @@
  */
 import { request } from 'node:http';
 import type { Rng } from '../../shared/training/random.ts';
-import { concat } from './audio.ts';
+import { concat } from '../helpers/raw-zip.ts';
 
 export interface FuzzRequest {
   method: 'GET' | 'POST' | 'PUT';

@@ -5,8 +5,8 @@
  */
 import { deflateSync, strToU8, zipSync } from 'fflate';
 import type { Rng } from '../../shared/training/random.ts';
-import { crc32, entry, writeZip, type RawEntry } from '../helpers/raw-zip.ts';
-import { concat, mutate, type Seed } from './audio.ts';
+import { concat, crc32, entry, writeZip, type RawEntry } from '../helpers/raw-zip.ts';
+import { mutate, type Seed } from './audio.ts';
 
 /** Deflated zeros, made once per size: the bombs' payloads. */
 const zeroCache = new Map<number, { data: Uint8Array; crc: number }>();

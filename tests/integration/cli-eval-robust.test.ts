@@ -1,28 +1,16 @@
 /** `sentinel eval-robust` end to end as a child process, with the shipped model, on synthetic 16 kHz clips. */
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav } from '../../shared/audio/index.ts';
 import { backgroundLike, screamLike } from '../helpers/synth.ts';
+import { sentinel } from '../helpers/cli.ts';
 
-const bin = new URL('../../bin/sentinel.mjs', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'sentinel-cli-robust-'));
 const data = join(dir, 'data');
 const files: string[] = [];
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function sentinel(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { maxBuffer: 64 << 20, timeout: 300_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 beforeAll(() => {
   for (const label of ['safe', 'danger']) mkdirSync(join(data, label), { recursive: true });
