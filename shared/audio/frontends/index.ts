@@ -45,16 +45,25 @@ export function librosaEngine(): MelSpectrogram {
   return (librosaMel ??= new MelSpectrogram(AUDIO.sampleRate, MEL));
 }
 
+/** What both engines have in common; each front end adds its name, parameters, silence value and calls. */
+interface Engine {
+  sampleRate: number;
+  nMels: number;
+  hopLength: number;
+  frameCount(nSamples: number): number;
+}
+
+/** The geometry every front end derives the same way from its engine: rate, bands, hop and one window's size. */
+function geometry(engine: Engine): Pick<FrontEnd, 'sampleRate' | 'nMels' | 'hopLength' | 'windowSamples' | 'windowFrames'> {
+  const samples = windowSamples(engine.sampleRate);
+  return { sampleRate: engine.sampleRate, nMels: engine.nMels, hopLength: engine.hopLength, windowSamples: samples, windowFrames: engine.frameCount(samples) };
+}
+
 function librosa(): FrontEnd {
   const engine = librosaEngine();
-  const samples = windowSamples(AUDIO.sampleRate);
   return {
     name: 'librosa',
-    sampleRate: AUDIO.sampleRate,
-    nMels: engine.nMels,
-    hopLength: engine.hopLength,
-    windowSamples: samples,
-    windowFrames: engine.frameCount(samples),
+    ...geometry(engine),
     config: MEL,
     floor: -MEL.topDb,
     features: (x) => engine.db(x),
@@ -64,14 +73,9 @@ function librosa(): FrontEnd {
 
 function kaldi(): FrontEnd {
   const engine = new KaldiMelSpectrogram(KALDI_MEL.sampleRate, KALDI_MEL);
-  const samples = windowSamples(KALDI_MEL.sampleRate);
   return {
     name: 'kaldi',
-    sampleRate: KALDI_MEL.sampleRate,
-    nMels: engine.nMels,
-    hopLength: engine.hopLength,
-    windowSamples: samples,
-    windowFrames: engine.frameCount(samples),
+    ...geometry(engine),
     config: KALDI_MEL,
     floor: (Math.log(KALDI_MEL.logOffset) + KALDI_MEL.shift) / KALDI_MEL.scale,
     features: (x) => engine.features(x),
