@@ -218,6 +218,23 @@ export interface AugmentConfig {
   speedProbability: number;
   /** Speed factors to draw from (> 1: faster and higher); a few fixed ones so the resampling filters stay cached. */
   speedFactors: readonly number[];
+  /** Chance a training clip is band-limited as if recorded at a lower rate (phone, VoIP, low-rate codec). */
+  bandLimitProbability: number;
+  /** Recording rates to draw from for band limiting, Hz. */
+  bandLimitRates: readonly number[];
+  /** Chance a training clip is played in a synthetic room (reverberation). */
+  reverbProbability: number;
+  /** Range of the room's reverberation time RT60, seconds. */
+  rt60Min: number;
+  rt60Max: number;
+  /** Range of the direct-to-reverberant ratio, dB. */
+  drrDbMin: number;
+  drrDbMax: number;
+  /** Chance a training clip's level is changed (the AudioSet front end is level-sensitive). */
+  gainProbability: number;
+  /** Range of that level change, dB. */
+  gainDbMin: number;
+  gainDbMax: number;
 }
 
 export const AUGMENT: Readonly<AugmentConfig> = Object.freeze({
@@ -242,6 +259,21 @@ export const AUGMENT: Readonly<AugmentConfig> = Object.freeze({
   // ±15% were worse. Kept as an option for data with more voices.
   speedProbability: 0,
   speedFactors: Object.freeze([0.9, 0.95, 1.05, 1.1]),
+  // Channel augmentation (band limit, room, level): measured on dev, see docs/model-card.md.
+  bandLimitProbability: 0,
+  // 8 kHz: a phone call (4 kHz of band); 16 kHz: VoIP and low-rate codecs; 22.05 kHz: many consumer recordings.
+  bandLimitRates: Object.freeze([8000, 16000, 22050]),
+  reverbProbability: 0,
+  // A small room (0.2 s) to a hall or a stairwell (1 s).
+  rt60Min: 0.2,
+  rt60Max: 1.0,
+  // 0 dB: as much room as voice (far from the microphone); 12 dB: close to it.
+  drrDbMin: 0,
+  drrDbMax: 12,
+  gainProbability: 0,
+  // A quiet, distant source (-20 dB) to a loud close one (+10 dB); beyond that clipping, which is not modelled.
+  gainDbMin: -20,
+  gainDbMax: 10,
 });
 
 /** Model defaults (shared/model/): backbone, input representation, classifier head. Types: shared/model/types.ts. */

@@ -3,6 +3,7 @@
  * (Float32Array, row-major [nMels][nFrames], as shared/audio produces). Every function returns a new array and takes
  * its randomness from a seeded Rng, so an augmented epoch is reproducible.
  */
+import FFT from 'fft.js';
 import { resample } from '../audio/resample.ts';
 import { invalidArgument } from '../errors.ts';
 import type { Rng } from './random.ts';
@@ -135,4 +136,75 @@ export function changeSpeed(x: Float32Array, factor: number): Float32Array {
   // Only the ratio matters to the resampler; as a fraction over 100 (1.05 = 21/20) its exact polyphase table stays
   // small, where 22050 x 1.05 Hz would round and need the ~2x slower interpolated filter.
   return resample(x, Math.round(factor * 100), 100);
+}
+
+/**
+ * The clip as a recorder at `lowRate` Hz would have kept it: resampled down (its anti-alias filter removes everything
+ * above lowRate / 2) and back up to `rate`. Phones (8 kHz), VoIP and low-rate codecs (16 kHz) cut the top this way.
+ */
+export function bandLimit(x: Float32Array, rate: number, lowRate: number): Float32Array {
+  checkWaveform('waveform', x);
+  if (!(lowRate > 0) || !(lowRate < rate)) throw invalidArgument(`band-limit rate ${lowRate} must be below the clip's ${rate} Hz`);
+  const y = resample(resample(x, rate, lowRate), lowRate, rate);
+  return y.length === x.length ? y : fitLength(y, x.length);
+}
+
+function fitLength(y: Float32Array, length: number): Float32Array {
+  // Rounding in the two resamplings can leave a sample more or less: trim or zero-pad the end.
+  const out = new Float32Array(length);
+  out.set(y.subarray(0, length));
+  return out;
+}
+
+/**
+ * The clip in a room: convolved with a synthetic impulse response (a direct path plus exponentially decaying noise
+ * that falls 60 dB in `rt60` seconds), the reverberant part `drrDb` below the direct one. Convolution by FFT (fft.js):
+ * a 1 s tail at 32 kHz over a 3 s window would be 3e9 multiply-adds directly.
+ */
+export function reverberate(x: Float32Array, rate: number, rt60: number, drrDb: number, rng: Rng): Float32Array {
+  checkWaveform('waveform', x);
+  if (!(rt60 > 0) || !Number.isFinite(drrDb)) throw invalidArgument(`reverberation needs rt60 > 0 and a finite DRR, got ${rt60}, ${drrDb}`);
+  const tailLength = Math.max(1, Math.round(rt60 * rate));
+  const tail = new Float64Array(tailLength);
+  let energy = 0;
+  for (let i = 0; i < tailLength; i++) {
+    // Gaussian noise (Box-Muller) under a 60 dB decay over rt60.
+    const g = Math.sqrt(-2 * Math.log(1 - rng.uniform())) * Math.cos(2 * Math.PI * rng.uniform());
+    tail[i] = g * Math.exp((-6.908 * i) / tailLength);
+    energy += tail[i] * tail[i];
+  }
+  // Direct path has unit energy; the tail's energy is drrDb below it.
+  const tailGain = Math.sqrt(10 ** (-drrDb / 10) / energy);
+  let n = 1;
+  while (n < x.length + tailLength) n <<= 1;
+  const fft = new FFT(n);
+  const a = fft.createComplexArray() as number[];
+  const b = fft.createComplexArray() as number[];
+  const input = new Float64Array(2 * n);
+  for (let i = 0; i < x.length; i++) input[2 * i] = x[i];
+  fft.transform(a, Array.from(input));
+  input.fill(0);
+  for (let i = 0; i < tailLength; i++) input[2 * i] = tail[i] * tailGain;
+  fft.transform(b, Array.from(input));
+  const product = fft.createComplexArray() as number[];
+  for (let k = 0; k < n; k++) {
+    const ar = a[2 * k], ai = a[2 * k + 1], br = b[2 * k], bi = b[2 * k + 1];
+    product[2 * k] = ar * br - ai * bi;
+    product[2 * k + 1] = ar * bi + ai * br;
+  }
+  const wet = fft.createComplexArray() as number[];
+  fft.inverseTransform(wet, product);
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = x[i] + wet[2 * i];
+  return out;
+}
+
+/** The clip `db` decibels louder or quieter: the AudioSet front end takes the log of raw power, so level matters there. */
+export function applyGain(x: Float32Array, db: number): Float32Array {
+  checkWaveform('waveform', x);
+  if (!Number.isFinite(db)) throw invalidArgument(`gain is ${String(db)} dB, expected a finite number`);
+  const g = 10 ** (db / 20);
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = x[i] * g;
+  return out;
 }

@@ -9,7 +9,7 @@
 import { AUGMENT, type AugmentConfig } from '../config.ts';
 import { analyseSamples, frontEnd, type FrontEnd } from '../audio/index.ts';
 import type { Label } from '../types.ts';
-import { changeSpeed, mixAtSnr, randomCrop, specAugment } from './augment.ts';
+import { applyGain, bandLimit, changeSpeed, mixAtSnr, randomCrop, reverberate, specAugment } from './augment.ts';
 import { createRng } from './random.ts';
 
 /** A decoded training clip: mono samples at the front end's rate. */
@@ -76,14 +76,27 @@ export function augmentedViews(
     // Drawn from a later fork, so the draws above (and views made before speed existed) are unchanged.
     const speedRng = rng.fork();
     const speed = cfg.speedFactors.length > 0 && speedRng.uniform() < cfg.speedProbability ? speedRng.choice(cfg.speedFactors) : 1;
-    const id = `a${k}:${seed}:${background ? `${background.hash.slice(0, 16)}@${snrDb.toFixed(2)}` : '-'}:${masked ? 'm' : '-'}${speed !== 1 ? `:x${speed}` : ''}`;
+    // The channel (band limit, room, level), drawn from a fork after speed's, so views without it keep their ids.
+    const channelRng = rng.fork();
+    const lowRate = channelRng.uniform() < cfg.bandLimitProbability ? channelRng.choice(cfg.bandLimitRates) : 0;
+    const room =
+      channelRng.uniform() < cfg.reverbProbability
+        ? { rt60: channelRng.uniform(cfg.rt60Min, cfg.rt60Max), drrDb: channelRng.uniform(cfg.drrDbMin, cfg.drrDbMax), seed: channelRng.int(0, 2 ** 31 - 1) }
+        : undefined;
+    const gainDb = channelRng.uniform() < cfg.gainProbability ? channelRng.uniform(cfg.gainDbMin, cfg.gainDbMax) : 0;
+    const channelId = `${lowRate > 0 && lowRate < fe.sampleRate ? `:b${lowRate}` : ''}${room ? `:r${room.rt60.toFixed(2)}/${room.drrDb.toFixed(1)}/${room.seed}` : ''}${gainDb !== 0 ? `:g${gainDb.toFixed(1)}` : ''}`;
+    const id = `a${k}:${seed}:${background ? `${background.hash.slice(0, 16)}@${snrDb.toFixed(2)}` : '-'}:${masked ? 'm' : '-'}${speed !== 1 ? `:x${speed}` : ''}${channelId}`;
     views.push({
       id,
       mel: () => {
         const r = streams();
         if (background) r.bg.choice(pool); // the draw that picked it, so the background's crop follows as before
         let y = randomCrop(speed === 1 ? clip.samples : changeSpeed(clip.samples, speed), windowSamples, r.crop);
+        // The room and the microphone act on the scene as a whole (event and background together), then the level.
         if (background) y = mixAtSnr(y, randomCrop(background.samples, windowSamples, r.bg), snrDb);
+        if (room) y = reverberate(y, fe.sampleRate, room.rt60, room.drrDb, createRng(room.seed));
+        if (lowRate > 0 && lowRate < fe.sampleRate) y = bandLimit(y, fe.sampleRate, lowRate);
+        if (gainDb !== 0) y = applyGain(y, gainDb);
         const db = fe.features(y);
         if (!masked) return db;
         return specAugment(db, fe.nMels, db.length / fe.nMels, r.mask, cfg);

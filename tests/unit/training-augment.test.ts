@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AUGMENT, MEL, WINDOW_FRAMES, WINDOW_SAMPLES } from '../../shared/config.ts';
 import { SentinelError } from '../../shared/errors.ts';
-import { changeSpeed, mixAtSnr, randomCrop, rms, specAugment } from '../../shared/training/augment.ts';
+import { applyGain, bandLimit, changeSpeed, mixAtSnr, randomCrop, reverberate, rms, specAugment } from '../../shared/training/augment.ts';
 import { augmentedViews, type PreparedClip } from '../../shared/training/views.ts';
 import { createRng } from '../../shared/training/random.ts';
 
@@ -285,5 +285,55 @@ describe('augmentedViews', () => {
     const mel = sped[0].mel();
     expect(mel.length).toBe(MEL.nMels * WINDOW_FRAMES);
     expect(same(mel, sped[0].mel())).toBe(true); // seeded: the same view twice is the same image
+  });
+
+  it('adds the channel (band limit, room, level) only when drawn, names it in the id, and leaves other views as they were', () => {
+    const c = clip('c'.repeat(64), 3.5);
+    const backgrounds = [clip('d'.repeat(64), 4)];
+    const channel = { ...AUGMENT, bandLimitProbability: 0.5, reverbProbability: 0.5, gainProbability: 0.5 };
+    const withChannel = augmentedViews(c, 16, 3, backgrounds, channel);
+    const without = augmentedViews(c, 16, 3, backgrounds, AUGMENT);
+    const suffix = /(:b\d+)?(:r[\d.]+\/[\d.]+\/\d+)?(:g-?[\d.]+)?$/;
+    expect(withChannel.map((v) => v.id.replace(suffix, ''))).toEqual(without.map((v) => v.id));
+    expect(withChannel.some((v) => v.id.includes(':b'))).toBe(true);
+    expect(withChannel.some((v) => v.id.includes(':r'))).toBe(true);
+    expect(withChannel.some((v) => v.id.includes(':g'))).toBe(true);
+    expect(withChannel.some((v) => v.id === without[withChannel.indexOf(v)].id)).toBe(true);
+    const changed = withChannel.find((v) => v.id.includes(':g'))!;
+    const plain = without[withChannel.indexOf(changed)];
+    expect(same(changed.mel(), plain.mel())).toBe(false);
+    expect(same(changed.mel(), changed.mel())).toBe(true);
+  });
+});
+
+describe('channel augmentation', () => {
+  const at = (n: number, hz: number, rate: number) => Float32Array.from({ length: n }, (_, i) => 0.5 * Math.sin((2 * Math.PI * hz * i) / rate));
+
+  it('band limiting removes what a lower-rate recorder could not hold and keeps the rest', () => {
+    const rate = 32000;
+    const high = bandLimit(at(rate, 6000, rate), rate, 8000);
+    const low = bandLimit(at(rate, 1000, rate), rate, 8000);
+    expect(high.length).toBe(rate);
+    expect(rms(high.subarray(2000, 30000))).toBeLessThan(0.005);
+    expect(rms(low.subarray(2000, 30000))).toBeCloseTo(0.5 / Math.SQRT2, 2);
+    expect(() => bandLimit(low, rate, 32000)).toThrow(SentinelError);
+  });
+
+  it('reverberation keeps the direct sound, rings on after it stops, and fades with the DRR', () => {
+    const rate = 16000;
+    const burst = new Float32Array(rate);
+    burst.set(at(1600, 500, rate));
+    const wet = reverberate(burst, rate, 0.5, 0, createRng(1));
+    const dry = reverberate(burst, rate, 0.5, 60, createRng(1));
+    expect(rms(wet.subarray(2000, 4000))).toBeGreaterThan(0.01); // the tail after the burst ended
+    expect(rms(dry.subarray(2000, 4000))).toBeLessThan(1e-3);
+    expect(rms(dry.subarray(0, 1600))).toBeCloseTo(rms(burst.subarray(0, 1600)), 3);
+    expect(same(wet, reverberate(burst, rate, 0.5, 0, createRng(1)))).toBe(true);
+  });
+
+  it('gain scales the samples by the decibels asked', () => {
+    const x = at(1000, 440, 16000);
+    expect(rms(applyGain(x, -20))).toBeCloseTo(rms(x) / 10, 6);
+    expect(() => applyGain(x, Number.NaN)).toThrow(SentinelError);
   });
 });
