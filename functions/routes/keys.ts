@@ -1,5 +1,5 @@
 /**
- * API keys (admin): list, create, revoke. A key is shown once, at creation; only its SHA-256 is stored. The name
+ * API keys (admin): list, create, revoke, and the caller's own (a cheap check of a key). A key is shown once, at creation; only its SHA-256 is stored. The name
  * `bootstrap` is the configured admin key's (functions/bootstrap.ts), so it cannot be given to a new key.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
@@ -52,6 +52,27 @@ export function keysRouter(deps: { repo: Repository; keys: ApiKeyVerifier; admin
     async (c) => {
       const list = await repo.listApiKeys();
       return c.json({ keys: list.map(keyBody) }, 200);
+    },
+  );
+
+  // Before the routes with a path parameter, so "current" is never taken for a key id.
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/current',
+      tags: ['keys'],
+      summary: 'The key sent with this request (id, name): checks a key before it is used, with no side effect',
+      description: 'The console checks a key here when it is entered, so a wrong key is refused before any upload starts.',
+      security,
+      middleware: [admin] as const,
+      responses: { 200: json(KeySchema, 'The key presented'), 401: error('API key missing'), 403: error('API key invalid or revoked') },
+    }),
+    async (c) => {
+      const { id } = c.get('apiKey');
+      // The verifier remembers keys for a few seconds; the row says at once whether this one was revoked since.
+      const row = (await repo.listApiKeys()).find((k) => k.id === id);
+      if (!row || row.revoked_at) throw new ApiError(403, 'invalid_api_key', 'The API key is not valid (unknown or revoked).');
+      return c.json(keyBody(row), 200);
     },
   );
 
