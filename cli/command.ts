@@ -1,4 +1,4 @@
-/** What a `sentinel` subcommand provides; register it in cli/main.ts's `commands` map. */
+/** What a `sentinel` subcommand provides; register it in cli/main.ts's `commands` map (with its one-line summary). */
 import type { ParseArgsConfig } from 'node:util';
 
 export interface CommandIO {
@@ -8,8 +8,6 @@ export interface CommandIO {
 
 export interface Command {
   name: string;
-  /** One line for `sentinel --help`. */
-  summary: string;
   /** Usage text for `sentinel <name> --help` (after the "usage:" line). */
   usage: string;
   /** node:util parseArgs options (a --help flag is added by the dispatcher). */

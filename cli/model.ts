@@ -1,7 +1,6 @@
 /** Where the CLI finds models and backbones, and how it loads them (Node side). */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readModelFiles } from '../adapters/model-files.ts';
@@ -18,10 +17,11 @@ import { BACKBONES } from '../shared/model/backbones/index.ts';
 import { BACKBONE_NAMES, type BackboneName, type ModelManifest, type TrainingMode } from '../shared/model/types.ts';
 import type { BackboneSpec } from '../shared/training/trainer.ts';
 import type { CommandIO } from './command.ts';
+import { requirePath } from './files.ts';
+import { ROOT } from './root.ts';
 import { MODEL } from '../shared/config.ts';
 
-/** The project root (this file is cli/model.ts). */
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export { ROOT };
 /** The shipped model, used when no --model is given. */
 export const DEFAULT_MODEL_DIR = join(ROOT, 'models', 'default');
 /** ImageNet backbone beside the project (developers and CI have ../shared; it is never copied into the repo). */
@@ -38,6 +38,7 @@ export function ensureBackend(io: CommandIO): Promise<unknown> {
 }
 
 export async function loadDetector(dir: string | undefined, io: CommandIO): Promise<Detector> {
+  await requirePath(dir ?? DEFAULT_MODEL_DIR, 'model folder');
   await ensureBackend(io);
   return Detector.fromFiles(await readModelFiles(dir ?? DEFAULT_MODEL_DIR));
 }

@@ -5,7 +5,7 @@
  * 421 a host we do not answer, 429 rate limit or quota (with Retry-After), 503 a failing dependency (with its code).
  */
 import { HTTPException } from 'hono/http-exception';
-import { SentinelError } from '../shared/errors.ts';
+import { publicErrorCode, SentinelError } from '../shared/errors.ts';
 
 /** HTTP status per core error code; codes not listed are 400 when they come from a SentinelError (bad input). */
 export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
@@ -47,12 +47,6 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   INTERNAL: 500,
 });
 
-/**
- * Core codes that clients see under another name: INVALID_ARGUMENT is the core's word for a bad call, and what reaches
- * a client of it is a request the API could not carry out as sent, the documented `invalid_request`.
- */
-const PUBLIC_CODE: Readonly<Record<string, string>> = Object.freeze({ INVALID_ARGUMENT: 'invalid_request' });
-
 /** An error raised by a route with its HTTP status chosen there. */
 export class ApiError extends SentinelError {
   constructor(
@@ -92,7 +86,7 @@ export function errorResponse(error: unknown): { status: number; body: ErrorBody
   }
   if (error instanceof SentinelError) {
     const status = ERROR_STATUS[error.code] ?? 400;
-    return { status, body: body(PUBLIC_CODE[error.code] ?? error.code, error.message, error.details), unexpected: status >= 500 };
+    return { status, body: body(error.code, error.message, error.details), unexpected: status >= 500 };
   }
   if (error instanceof HTTPException) {
     const status = error.status;
@@ -102,5 +96,5 @@ export function errorResponse(error: unknown): { status: number; body: ErrorBody
 }
 
 function body(code: string, message: string, details?: Record<string, unknown>): ErrorBody {
-  return { error: { code: code.toLowerCase(), message, ...(details && Object.keys(details).length ? { details } : {}) } };
+  return { error: { code: publicErrorCode(code), message, ...(details && Object.keys(details).length ? { details } : {}) } };
 }

@@ -20,3 +20,14 @@ export class SentinelError extends Error {
 export function invalidArgument(message: string, details?: Record<string, unknown>): SentinelError {
   return new SentinelError('INVALID_ARGUMENT', message, details);
 }
+
+/**
+ * Core codes that clients see under another name: INVALID_ARGUMENT is the core's word for a bad call and USAGE the
+ * CLI's for a bad command line; what reaches a client of either is a request that could not be carried out as sent.
+ */
+const PUBLIC_CODE: Readonly<Record<string, string>> = Object.freeze({ INVALID_ARGUMENT: 'invalid_request', USAGE: 'invalid_request' });
+
+/** The code an API body or the CLI's output carries: one vocabulary, lower snake case (`model_not_found`). */
+export function publicErrorCode(code: string): string {
+  return (PUBLIC_CODE[code] ?? code).toLowerCase();
+}

@@ -10,6 +10,7 @@ import { SentinelError } from '../../shared/errors.ts';
 import { pairedChange, type PairedChange } from '../../shared/metrics/index.ts';
 import type { LabeledClip } from '../../shared/types.ts';
 import type { Command } from '../command.ts';
+import { requirePath } from '../files.ts';
 import { ENCODING_LABELS, ENCODING_NAMES, MP3_ENCODER, encodeAll, type EncodingName } from '../encodings.ts';
 import { loadDetector } from '../model.ts';
 import { progressBar } from '../progress.ts';
@@ -42,7 +43,6 @@ function summarise(change: PairedChange, clips: readonly ClipProbabilities[], en
 
 export const evalRobustCommand: Command = {
   name: 'eval-robust',
-  summary: "How much re-encoding a clip (16/44.1 kHz WAV, 128k MP3) changes the model's verdict",
   usage: [
     'sentinel eval-robust <dir|zip> [--model DIR] [--limit N] [--json]',
     '',
@@ -52,13 +52,14 @@ export const evalRobustCommand: Command = {
     "flipped at the model's threshold, and the same over all pairs. Undecodable clips are skipped and listed.",
     '  --model DIR   model artifact folder (default: models/default)',
     '  --limit N     at most N clips, spread evenly over the sorted list (both labels)',
-    '  --json        one JSON object: n, threshold, modelVersion, reference, encoders, comparisons {wav44k, mp3},',
+    '  --json        one JSON object: n, threshold, model_version, reference, encoders, comparisons {wav44k, mp3},',
     '                overall (each n, meanAbsDelta, maxAbsDelta, maxClip, flips, flipRate), clips, skipped',
   ].join('\n'),
   options: { model: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean', default: false } },
   async run({ values, positionals }, io) {
     if (positionals.length !== 1) throw new SentinelError('USAGE', 'eval-robust takes one dataset folder or zip.');
     const limit = parseLimit(values.limit);
+    await requirePath(positionals[0], 'dataset folder or zip');
     const dataset = await readDataset(positionals[0]);
     const chosen: LabeledClip[] = spread(dataset.clips, limit);
     const detector = await loadDetector(values.model as string | undefined, io);
@@ -96,7 +97,7 @@ export const evalRobustCommand: Command = {
     const encoders = { wav: WAV_ENCODER, mp3: MP3_ENCODER };
 
     if (values.json) {
-      io.stdout(JSON.stringify({ n: clips.length, threshold, modelVersion: detector.version, reference: REFERENCE, encoders, comparisons, overall, clips, skipped }) + '\n');
+      io.stdout(JSON.stringify({ n: clips.length, threshold, model_version: detector.version, reference: REFERENCE, encoders, comparisons, overall, clips, skipped }) + '\n');
       return 0;
     }
     const row = (name: string, s: ReturnType<typeof summarise>) =>

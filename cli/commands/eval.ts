@@ -4,12 +4,12 @@ import { AudioError } from '../../shared/audio/errors.ts';
 import { SentinelError } from '../../shared/errors.ts';
 import { evaluate } from '../../shared/metrics/index.ts';
 import type { Command } from '../command.ts';
+import { requirePath } from '../files.ts';
 import { loadDetector } from '../model.ts';
 import { progressBar } from '../progress.ts';
 
 export const evalCommand: Command = {
   name: 'eval',
-  summary: "A model's metrics on a labelled folder or zip",
   usage: [
     'sentinel eval <dir|zip> [--model DIR] [--json] [--threshold P]',
     '',
@@ -17,12 +17,13 @@ export const evalCommand: Command = {
     'with its folder label. A manifest.csv (file, subclass, group) adds per-subclass error rates.',
     '  --model DIR     model artifact folder (default: models/default)',
     '  --json          one JSON object: n, accuracy, balancedAccuracy, precision, recall, f1, rocAuc, prAuc,',
-    '                  threshold, confusion {tp,fp,tn,fn}, perSubclass, rocCurve, falseAlarmsPerHour',
+    '                  threshold, confusion {tp,fp,tn,fn}, perSubclass, rocCurve, falseAlarmsPerHour, model_version, skipped',
     "  --threshold P   override the model's threshold",
   ].join('\n'),
   options: { model: { type: 'string' }, json: { type: 'boolean', default: false }, threshold: { type: 'string' } },
   async run({ values, positionals }, io) {
     if (positionals.length !== 1) throw new SentinelError('USAGE', 'eval takes one dataset folder or zip.');
+    await requirePath(positionals[0], 'dataset folder or zip');
     const dataset = await readDataset(positionals[0]);
     const detector = await loadDetector(values.model as string | undefined, io);
     const threshold = values.threshold === undefined ? detector.threshold : Number(values.threshold);
@@ -50,7 +51,7 @@ export const evalCommand: Command = {
     bar.stop();
     const metrics = evaluate({ labels, probabilities, threshold, subclasses, durationsSeconds: durations });
     if (values.json) {
-      io.stdout(JSON.stringify({ ...metrics, modelVersion: detector.version, skipped }) + '\n');
+      io.stdout(JSON.stringify({ ...metrics, model_version: detector.version, skipped }) + '\n');
     } else {
       const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
       const c = metrics.confusion;

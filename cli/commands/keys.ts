@@ -35,7 +35,6 @@ async function adminKey(flag: string | undefined, env: Env): Promise<string> {
 export function keysCommandWith(fetchImpl: Fetch, env: Env): Command {
   return {
     name: 'keys',
-    summary: 'List, create or revoke API keys of a running service',
     usage: [
       'sentinel keys list|create NAME|revoke ID [--url URL] [--key KEY] [--json]',
       '',

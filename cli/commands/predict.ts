@@ -1,7 +1,11 @@
 /** `sentinel predict <files…>`: danger or safe for each file; long recordings are analysed in sliding windows. */
-import { readFile } from 'node:fs/promises';
-import { SentinelError } from '../../shared/errors.ts';
+import type { z } from '@hono/zod-openapi';
+import type { PredictionSchema } from '../../functions/schemas.ts';
+import { AUDIO } from '../../shared/config.ts';
+import { publicErrorCode, SentinelError } from '../../shared/errors.ts';
+import type { Prediction } from '../../shared/types.ts';
 import type { Command } from '../command.ts';
+import { readInputFile } from '../files.ts';
 import { loadDetector } from '../model.ts';
 import { progressBar } from '../progress.ts';
 
@@ -12,16 +16,50 @@ function number(value: unknown, name: string): number | undefined {
   return n;
 }
 
+/** A verdict in the API's words (POST /predict's body without the stored prediction's id). */
+export type PredictionJson = Omit<z.infer<typeof PredictionSchema>, 'prediction_id' | 'logged'>;
+
+export function predictionJson(p: Prediction): PredictionJson {
+  return {
+    prediction: p.class,
+    class: p.class,
+    confidence: p.confidence,
+    probability: p.probability,
+    threshold: p.threshold,
+    duration: p.duration,
+    windows: p.windows,
+    events: p.events.map((e) => ({ start: e.start, end: e.end, peak_probability: e.peakProbability })),
+    model_version: p.modelVersion,
+  };
+}
+
+const pct = (p: number) => `${(p * 100).toFixed(1)}%`;
+
+/**
+ * One line a person reads: "Safe — P(danger) 2.3%, below the 14.6% threshold (10 windows over 12.0 s)", the events,
+ * what the most dangerous window sounds like (AudioSet backbone), and a clip shorter than one window said as such.
+ */
+export function verdictText(p: Prediction): string {
+  const verdict = p.class === 'danger' ? `Danger — P(danger) ${pct(p.probability)}, at or above the ${pct(p.threshold)} threshold` : `Safe — P(danger) ${pct(p.probability)}, below the ${pct(p.threshold)} threshold`;
+  const span =
+    p.duration < AUDIO.windowSeconds
+      ? `a ${p.duration.toFixed(1)} s clip, shorter than one ${AUDIO.windowSeconds} s window: padded with silence, so less certain`
+      : `${p.windows.length} window${p.windows.length === 1 ? '' : 's'} over ${p.duration.toFixed(1)} s`;
+  const events = p.events.map((e) => `${e.start.toFixed(1)}–${e.end.toFixed(1)} s (peak ${(e.peakProbability * 100).toFixed(0)}%)`).join(', ');
+  const peak = p.windows.reduce((best, w) => (w.probability > best.probability ? w : best), p.windows[0]);
+  const heard = peak?.classes ? `; sounds like ${peak.classes.map((c) => `${c.label} ${(c.score * 100).toFixed(0)}%`).join(', ')}` : '';
+  return `${verdict} (${span})${events ? `; danger events: ${events}` : ''}${heard}`;
+}
+
 export const predictCommand: Command = {
   name: 'predict',
-  summary: 'Danger or safe for audio files (windows, events, probability)',
   usage: [
     'sentinel predict <files…> [--model DIR] [--json] [--hop SECONDS] [--threshold P]',
     '',
     'Analyses every 3 s window of each file (hop 1 s by default); a file is danger when any window reaches the',
     "model's threshold. Consecutive danger windows are merged into events.",
     '  --model DIR      model artifact folder (default: models/default, the shipped model)',
-    '  --json           one JSON object per file, one per line',
+    '  --json           one JSON object per file, one per line: {file, …POST /predict\'s fields} or {file, error: {code, message}}',
     '  --hop SECONDS    hop between windows (default 1)',
     "  --threshold P    override the model's threshold",
   ].join('\n'),
@@ -41,24 +79,15 @@ export const predictCommand: Command = {
     let failed = 0;
     for (const [i, file] of positionals.entries()) {
       try {
-        const bytes = await readFile(file).catch((err: Error) => {
-          throw new SentinelError('FILE_NOT_READABLE', `Cannot read ${file}: ${err.message}`, { file });
-        });
-        const p = await detector.predict(await detector.analyse(bytes, { hopSeconds }), { threshold });
-        const out = { file, class: p.class, probability: p.probability, confidence: p.confidence, threshold: p.threshold, duration: p.duration, modelVersion: p.modelVersion, windows: p.windows, events: p.events };
-        if (values.json) io.stdout(JSON.stringify(out) + '\n');
-        else {
-          const events = p.events.map((e) => `${e.start.toFixed(1)}–${e.end.toFixed(1)} s (${(e.peakProbability * 100).toFixed(0)}%)`).join(', ');
-          // What the loudest-for-danger window sounds like to the AudioSet backbone, when the model has one.
-          const peak = p.windows.reduce((best, w) => (w.probability > best.probability ? w : best), p.windows[0]);
-          const heard = peak?.classes ? `; sounds like ${peak.classes.map((c) => `${c.label} ${(c.score * 100).toFixed(0)}%`).join(', ')}` : '';
-          io.stdout(`${file}: ${p.class.toUpperCase()} ${(p.probability * 100).toFixed(1)}% (threshold ${(p.threshold * 100).toFixed(1)}%, ${p.windows.length} windows over ${p.duration.toFixed(1)} s)${events ? ` events: ${events}` : ''}${heard}\n`);
-        }
+        const p = await detector.predict(await detector.analyse(await readInputFile(file), { hopSeconds }), { threshold });
+        if (values.json) io.stdout(JSON.stringify({ file, ...predictionJson(p) }) + '\n');
+        else io.stdout(`${file}: ${verdictText(p)}\n`);
       } catch (err) {
         if (!(err instanceof SentinelError)) throw err;
         failed++;
-        if (values.json) io.stdout(JSON.stringify({ file, error: { code: err.code, message: err.message } }) + '\n');
-        else io.stderr(`${file}: ${err.message} [${err.code}]\n`);
+        const code = publicErrorCode(err.code);
+        if (values.json) io.stdout(JSON.stringify({ file, error: { code, message: err.message } }) + '\n');
+        else io.stderr(`${file}: ${err.message} [${code}]\n`);
       }
       bar.update('predict', i + 1, positionals.length);
     }

@@ -1,13 +1,12 @@
 /** `sentinel spectrogram <file> [--json]`: the log-mel spectrogram of a file's first window (the model's input). */
-import { readFile } from 'node:fs/promises';
 import { AUDIO, MEL } from '../../shared/config.ts';
 import { analyse } from '../../shared/audio/index.ts';
 import { SentinelError } from '../../shared/errors.ts';
 import type { Command } from '../command.ts';
+import { readInputFile } from '../files.ts';
 
 export const spectrogramCommand: Command = {
   name: 'spectrogram',
-  summary: `Log-mel spectrogram (dB) of the first ${AUDIO.windowSeconds} s of an audio file`,
   usage: [
     'sentinel spectrogram <file> [--json]',
     '',
@@ -19,13 +18,7 @@ export const spectrogramCommand: Command = {
   async run({ values, positionals }, io) {
     if (positionals.length !== 1) throw new SentinelError('USAGE', 'spectrogram takes exactly one file argument.');
     const file = positionals[0];
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(file);
-    } catch (err) {
-      throw new SentinelError('FILE_NOT_READABLE', `Cannot read ${file}: ${(err as Error).message}`, { file });
-    }
-    const result = await analyse(bytes, { maxWindows: 1 });
+    const result = await analyse(await readInputFile(file), { maxWindows: 1 });
     const { db } = result.windows[0];
     if (values.json) {
       io.stdout(JSON.stringify({ sampleRate: result.sampleRate, nMels: result.nMels, frames: result.frames, db: Array.from(db) }) + '\n');

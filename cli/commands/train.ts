@@ -11,6 +11,7 @@ import { INPUT_REPRESENTATIONS, isInputRepresentation } from '../../shared/model
 import { BACKBONE_NAMES, TRAINING_MODES, type TrainingMode } from '../../shared/model/types.ts';
 import { trainModel } from '../../shared/training/trainer.ts';
 import type { Command } from '../command.ts';
+import { requirePath } from '../files.ts';
 import { loadBackbone, ROOT } from '../model.ts';
 import { progressBar } from '../progress.ts';
 
@@ -40,7 +41,6 @@ function thresholdRuleText(): string {
 
 export const trainCommand: Command = {
   name: 'train',
-  summary: 'Train a model from a folder or zip of safe/ and danger/ clips',
   usage: [
     'sentinel train <dir|zip> --out DIR [--mode head|top|finetune] [--epochs N] [--from DIR] [options]',
     '',
@@ -105,6 +105,7 @@ export const trainCommand: Command = {
     }
     const dropout = values.dropout === undefined ? undefined : Number(values.dropout);
     if (dropout !== undefined && !(dropout >= 0 && dropout < 1)) throw new SentinelError('USAGE', '--dropout must be in [0, 1).');
+    await requirePath(positionals[0], 'dataset folder or zip');
     const dataset = await readDataset(positionals[0]);
     const { backbone, parent, readClassLogits } = await loadBackbone({ from: values.from as string | undefined, backbone: values.backbone as string | undefined }, mode, io);
     const bar = progressBar(!values.json);

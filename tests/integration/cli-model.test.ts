@@ -52,7 +52,7 @@ describe('sentinel train / predict / eval', () => {
     expect(ok.probability).toBe(Math.max(...ok.windows.map((w: { probability: number }) => w.probability)));
     expect(ok.confidence).toBeCloseTo(ok.class === 'danger' ? ok.probability : 1 - ok.probability, 9);
     expect(Array.isArray(ok.events)).toBe(true);
-    expect(bad).toMatchObject({ file: join(dir, 'missing.wav'), error: { code: 'FILE_NOT_READABLE' } });
+    expect(bad).toMatchObject({ file: join(dir, 'missing.wav'), error: { code: 'not_found' } });
   });
 
   it('evaluates a dataset with the metric keys the API uses', async () => {

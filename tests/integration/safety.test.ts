@@ -92,7 +92,7 @@ describe('API keys', () => {
     const out: string[] = [];
     const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void out.push(t) };
     const saved = commands.get('keys')!;
-    commands.set('keys', keysCommandWith((url, init) => Promise.resolve(h.app.request(url, init)), { SENTINEL_API_KEY: h.adminKey }));
+    commands.set('keys', { ...saved, load: async () => keysCommandWith((url, init) => Promise.resolve(h.app.request(url, init)), { SENTINEL_API_KEY: h.adminKey }) });
     try {
       expect(await main(['keys', 'create', 'from-cli', '--json', '--url', 'http://127.0.0.1:8787'], io)).toBe(0);
       const made = JSON.parse(out.pop()!) as { id: string; key: string };

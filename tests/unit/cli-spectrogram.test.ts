@@ -53,7 +53,7 @@ describe('sentinel CLI', () => {
     const r = await sentinel('spectrogram', bad);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Unrecognised audio format.*\[unsupported_format\]/);
-    expect((await sentinel('spectrogram', join(dir, 'missing.wav'))).stderr).toMatch(/Cannot read/);
+    expect((await sentinel('spectrogram', join(dir, 'missing.wav'))).stderr).toMatch(/No such audio file: .*missing\.wav.*\[not_found\]/);
     expect((await sentinel('spectrogram')).code).toBe(2);
     expect((await sentinel('spectrogram', bad, '--nope')).code).toBe(2);
   });
