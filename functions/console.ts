@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Context } from 'hono';
+import { AUDIO } from '../shared/config.ts';
 
 export const BUILTIN_CONSOLE = `<!doctype html>
 <html lang="en">
@@ -44,7 +45,12 @@ form.addEventListener('submit', async (e) => {
     const body = await res.json();
     out.textContent = JSON.stringify(body, null, 2); out.hidden = false;
     if (!res.ok) { verdict.textContent = 'Error: ' + body.error.message; return; }
-    verdict.textContent = body.class.toUpperCase() + ' (confidence ' + (100 * body.confidence).toFixed(1) + '%, ' + body.events.length + ' event(s))';
+    // P(danger) against the threshold, never the API's confidence (1 - P for safe reads as a coin toss below 50%).
+    let d = 0;
+    while (d < 2 && (100 * body.probability).toFixed(d) === (100 * body.threshold).toFixed(d)) d++;
+    const where = body.probability > body.threshold ? 'above' : body.probability < body.threshold ? 'below' : 'at';
+    verdict.textContent = (body.class === 'danger' ? 'Danger' : 'Safe') + ' — P(danger) ' + (100 * body.probability).toFixed(d) + '%, ' + where + ' the ' + (100 * body.threshold).toFixed(d) + '% threshold; ' + body.events.length + ' event(s)' +
+      (body.duration < ${AUDIO.windowSeconds} ? '. ' + body.duration.toFixed(1) + ' s clip — shorter than the ${AUDIO.windowSeconds} s window; padded with silence.' : '');
     verdict.className = body.class;
   } catch (err) { verdict.textContent = 'Request failed: ' + err; }
 });

@@ -480,8 +480,9 @@ export const WEB = Object.freeze({
   sessionPollMs: 1500,
   /** Windows listed with their AudioSet classes on the Analyse page: one screen of rows; the timeline shows the rest. */
   classTableMaxWindows: 30,
-  /** Spectrogram shown for at most this many 3 s windows (3 minutes): a wider canvas tells no more. */
-  spectrogramMaxWindows: 60,
+  /** The Analyse page's whole-recording spectrogram keeps at most this many columns (each the loudest of its STFT
+   *  frames): about two per screen pixel of a wide chart; 10 min would otherwise be 25,840 frames. */
+  spectrogramMaxColumns: 2048,
 });
 
 /** Cloud deployment (sst.config.ts + infra/): sizes and retention the infrastructure is created with. */

@@ -1,9 +1,11 @@
 /** Analyse: a recording in, the verdict, the spectrogram the model sees, the window timeline, feedback. */
 import { API, AUDIO, WEB } from '../../../shared/config.ts';
 import { ApiFailure, presignedUpload, request, upload, apiUrl, type Prediction } from '../api.ts';
-import { bandsPlugin, chartBox, COLORS, makeChart } from '../charts.ts';
+import { chartBox } from '../charts.ts';
 import { bytesText, clear, h, notice, pct, verdictBadge } from '../dom.ts';
 import type { Page } from '../main.ts';
+import { drawTimeline, type Timeline } from '../timeline.ts';
+import { comparison, percent, shortClipNote } from '../verdict.ts';
 
 const ACCEPT = 'audio/*,.wav,.mp3,.flac,.ogg,.oga,.opus,.webm,.m4a,.mp4,.aac';
 
@@ -51,6 +53,9 @@ const page: Page = (main) => {
     const file = e.dataTransfer?.files[0];
     if (file) void analyseFile(file);
   });
+
+  /** The timeline chart on screen, destroyed when a new result or page replaces it. */
+  let shown: Timeline | null = null;
 
   async function analyseFile(file: File): Promise<void> {
     clear(result);
@@ -102,80 +107,53 @@ const page: Page = (main) => {
       wrong.disabled = true;
       feedbackArea.append(notice('error', 'This verdict could not be stored (the database is failing), so feedback on it is not possible.'));
     }
+    const short = shortClipNote(p.duration);
+    const windowsText = `${p.windows.length} window${p.windows.length === 1 ? '' : 's'} of ${AUDIO.windowSeconds} s`;
     const peak = p.windows.reduce<(typeof p.windows)[number] | undefined>((best, w) => (!best || w.probability > best.probability ? w : best), undefined);
     const card = h(
       'section',
       { class: 'card', 'aria-labelledby': 'verdict', 'data-class': p.class },
       h('h2', {}, 'Result'),
-      h('p', { id: 'verdict', class: `verdict ${p.class}` }, verdictBadge(p.class), ' ', p.class === 'danger' ? 'Someone may be in danger' : 'No danger heard'),
+      h('p', { id: 'verdict', class: `verdict ${p.class}` }, verdictBadge(p.class), h('span', { class: 'verdict-detail' }, ` — ${comparison(p.probability, p.threshold)}`)),
+      h('p', { class: 'verdict-plain' }, p.class === 'danger' ? 'Someone may be in danger in this recording.' : 'No danger heard in this recording.'),
+      short && h('p', { class: 'notice info', id: 'short-clip' }, h('span', { 'aria-hidden': 'true' }, 'ℹ '), short),
       h(
         'dl',
         { class: 'facts' },
-        h('dt', {}, 'Class'), h('dd', {}, p.class),
-        h('dt', {}, 'Confidence'), h('dd', {}, pct(p.confidence)),
         h('dt', {}, 'P(danger), peak window'), h('dd', {}, pct(p.probability)),
         h('dt', {}, 'Threshold'), h('dd', {}, pct(p.threshold)),
-        h('dt', {}, 'Duration'), h('dd', {}, `${p.duration.toFixed(1)} s in ${p.windows.length} window(s)`),
-        h('dt', {}, 'Events'), h('dd', {}, p.events.length ? p.events.map((e) => `${e.start.toFixed(1)}–${e.end.toFixed(1)} s (peak ${pct(e.peak_probability, 0)})`).join(', ') : 'none'),
+        h('dt', {}, 'Duration'), h('dd', { id: 'duration-windows' }, `${p.duration.toFixed(1)} s in ${windowsText}`),
+        h('dt', {}, 'Events'), h('dd', {}, p.events.length ? p.events.map((e) => `${e.start.toFixed(1)}–${e.end.toFixed(1)} s (peak ${percent(e.peak_probability)})`).join(', ') : 'none'),
         h('dt', {}, 'Model'), h('dd', {}, p.model_version),
         ...(peak?.classes ? [h('dt', {}, 'Sounds like (peak window)'), h('dd', {}, classesText(peak.classes))] : []),
       ),
       h('div', { class: 'row' }, wrong, h('span', { class: 'muted small' }, `Tells Sentinel the right answer is “${p.class === 'danger' ? 'safe' : 'danger'}”.`)),
       feedbackArea,
     );
-    const timeline = chartBox(`Danger probability of each window over ${p.duration.toFixed(1)} seconds, threshold ${pct(p.threshold)}, ${p.events.length} event(s)`);
+    const timeline = chartBox(`Danger probability of each of the ${windowsText} over ${p.duration.toFixed(1)} seconds above the recording's spectrogram, threshold ${pct(p.threshold)}, ${p.events.length} event(s)`, 360);
     timeline.canvas.id = 'timeline';
-    const spectro = h('canvas', { class: 'spectrogram', id: 'spectrogram', role: 'img', 'aria-label': 'Mel spectrogram of the recording: time left to right, pitch bottom to top' });
-    const spectroNote = h('p', { class: 'muted small' }, 'Computing the spectrogram in your browser…');
+    const about = `${p.duration.toFixed(1)} s in ${windowsText}${p.windows.length > 1 ? `, a new one every ${AUDIO.hopSeconds} s` : ''}: each dot is a window's P(danger), at the window's centre. Dashed line: threshold; shaded: events.`;
+    const note = h('p', { class: 'muted small', id: 'timeline-note' }, `${about} Below, the spectrogram: computing it in your browser…`);
     clear(
       result,
       card,
-      h('section', { class: 'card', 'aria-labelledby': 'tl-title' }, h('h2', { id: 'tl-title' }, 'Timeline'), h('p', { class: 'muted small' }, 'P(danger) per 3 s window (by window start); dashed line: threshold; shaded: events.'), timeline.box),
-      h('section', { class: 'card', 'aria-labelledby': 'sp-title' }, h('h2', { id: 'sp-title' }, 'What the model hears'), spectro, spectroNote),
+      h('section', { class: 'card', 'aria-labelledby': 'tl-title' }, h('h2', { id: 'tl-title' }, 'Timeline and what the model hears'), timeline.box, note),
       ...(p.windows.some((w) => w.classes) ? [windowTable(p.windows)] : []),
     );
-    await makeChart(timeline.canvas, {
-      type: 'line',
-      data: {
-        datasets: [
-          {
-            label: 'P(danger)',
-            data: p.windows.map((w) => ({ x: (w.start + w.end) / 2, y: w.probability })),
-            borderColor: COLORS.lavender,
-            backgroundColor: COLORS.lavender,
-            pointRadius: p.windows.length > 80 ? 0 : 3,
-          },
-          {
-            label: 'Threshold',
-            data: [
-              { x: 0, y: p.threshold },
-              { x: p.duration, y: p.threshold },
-            ],
-            borderColor: COLORS.red,
-            borderDash: [6, 4],
-            pointRadius: 0,
-          },
-        ],
-      },
-      options: {
-        parsing: false,
-        scales: {
-          x: { type: 'linear', min: 0, max: Math.max(p.duration, AUDIO.windowSeconds), title: { display: true, text: 'seconds (window centre)' } },
-          y: { min: 0, max: 1, title: { display: true, text: 'P(danger)' } },
-        },
-      },
-      plugins: [bandsPlugin(() => p.events)],
-    });
-    timeline.canvas.dataset.rendered = String(p.windows.length);
+    const chart = await drawTimeline(timeline.canvas, p);
+    shown?.chart.destroy();
+    shown = chart;
     try {
-      const { drawSpectrogram } = await import('../spectrogram.ts');
-      const s = await drawSpectrogram(await file.arrayBuffer(), spectro);
-      spectroNote.textContent = `${s.seconds.toFixed(1)} s, ${s.windows} window(s) of 128 mel bands (librosa log-mel, for display).`;
-      spectro.dataset.rendered = 'true';
+      const { computeSpectrogram } = await import('../spectrogram.ts');
+      const s = await computeSpectrogram(await file.arrayBuffer());
+      chart.setSpectrogram(s);
+      note.textContent = `${about} Below, on the same time axis: the whole recording's spectrogram, ${s.frames} frames of ${s.nMels} mel bands (librosa log-mel, for display).`;
+      timeline.canvas.dataset.spectrogramRendered = 'true';
     } catch (error) {
-      spectroNote.textContent = `The spectrogram could not be computed here: ${String((error as Error).message ?? error)}`;
+      note.append(` The spectrogram could not be computed here: ${String((error as Error).message ?? error)}`);
     }
   }
+  return () => shown?.chart.destroy();
 };
 
 /** AudioSet classes as "Screaming 91%, Shout 40%". */
