@@ -28,25 +28,38 @@ export function decidePromotion(scores: { candidate: number; current: number; cl
   return scores.candidate - scores.current >= rule.margin - EPSILON ? 'promoted' : 'kept';
 }
 
-const METRIC_NAMES: Record<string, string> = {
+/** Each metric's name in words, for the console and logs. */
+export const METRIC_NAMES: Readonly<Record<string, string>> = {
   balancedAccuracy: 'balanced accuracy',
   accuracy: 'accuracy',
   f1: 'F1',
   recall: 'recall',
   precision: 'precision',
+  rocAuc: 'ROC AUC',
+  prAuc: 'PR AUC',
 };
 
-/** The decision in a sentence, e.g. "Kept the current model: the candidate's balanced accuracy on 412 reference clips was 0.81 against 0.94 …". */
+/** Two decimals, or three when two would show different scores as equal. */
+function scorePair(a: number, b: number): [string, string] {
+  const digits = a !== b && a.toFixed(2) === b.toFixed(2) ? 3 : 2;
+  return [a.toFixed(digits), b.toFixed(digits)];
+}
+
+/**
+ * The decision in a sentence, e.g. "Not promoted: the new model scored 0.91 balanced accuracy on the 412 reference
+ * clips, the current one 0.93 (needs +0.02). …" or "Kept the current model: the reference set has 4 clips …".
+ */
 export function describeGateDecision(d: GateDecision): string {
   const metric = METRIC_NAMES[d.metric] ?? d.metric;
   const n = d.clips.safe + d.clips.danger;
-  const figures = `the candidate's ${metric} on ${n} reference clips was ${d.candidate.toFixed(2)} against ${d.current.toFixed(2)}`;
+  const [candidate, current] = scorePair(d.candidate, d.current);
+  const scores = `the new model scored ${candidate} ${metric} on the ${n} reference clips, the current one ${current}`;
   switch (d.outcome) {
     case 'promoted':
-      return `Promoted: ${figures}, better by at least the ${d.margin} margin. It now answers every prediction.`;
+      return `Promoted: ${scores} (needed +${d.margin}). The new model now answers every prediction.`;
     case 'kept':
-      return `Kept the current model: ${figures}, not better by the ${d.margin} margin. The candidate can still be promoted by hand on the Models page.`;
+      return `Not promoted: ${scores} (needs +${d.margin}). The current model stays; the new one can still be promoted by hand on the Models page.`;
     case 'too_few_clips':
-      return `Kept the current model: only ${d.clips.safe} safe and ${d.clips.danger} danger reference clips, and at least ${d.min_clips_per_class} of each are needed to replace it (${figures}). The candidate can be promoted by hand on the Models page; every retrain adds its held-out clips to the reference set.`;
+      return `Kept the current model: the reference set has ${n} clips (${d.clips.safe} safe, ${d.clips.danger} danger), and ${d.min_clips_per_class} per class are needed before a new model can replace it automatically (${scores}). The new model can be promoted by hand on the Models page; every retrain adds its held-out clips to the reference set.`;
   }
 }

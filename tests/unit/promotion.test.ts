@@ -49,10 +49,15 @@ describe('describeGateDecision', () => {
   };
 
   it('says what was decided and on what figures', () => {
-    expect(describeGateDecision(base)).toMatch(/^Kept the current model: the candidate's balanced accuracy on 412 reference clips was 0\.81 against 0\.94/);
-    expect(describeGateDecision({ ...base, outcome: 'promoted', candidate: 0.97 })).toMatch(/^Promoted: the candidate's balanced accuracy on 412 reference clips was 0\.97 against 0\.94/);
+    expect(describeGateDecision(base)).toMatch(/^Not promoted: the new model scored 0\.81 balanced accuracy on the 412 reference clips, the current one 0\.94 \(needs \+0\.02\)\. The current model stays/);
+    expect(describeGateDecision({ ...base, outcome: 'promoted', candidate: 0.97 })).toMatch(/^Promoted: the new model scored 0\.97 balanced accuracy on the 412 reference clips, the current one 0\.94 \(needed \+0\.02\)/);
     const few = describeGateDecision({ ...base, outcome: 'too_few_clips', candidate: 1, current: 0.5, clips: { safe: 2, danger: 2 } });
-    expect(few).toMatch(/^Kept the current model: only 2 safe and 2 danger reference clips, and at least 30 of each are needed/);
+    expect(few).toMatch(/^Kept the current model: the reference set has 4 clips \(2 safe, 2 danger\), and 30 per class are needed/);
     expect(few).toContain('promoted by hand');
+  });
+
+  it('shows a third decimal only when two would make different scores look equal', () => {
+    expect(describeGateDecision({ ...base, candidate: 0.9349, current: 0.9301 })).toContain('scored 0.935 balanced accuracy on the 412 reference clips, the current one 0.930');
+    expect(describeGateDecision({ ...base, candidate: 0.93, current: 0.93 })).toContain('scored 0.93 balanced accuracy');
   });
 });
