@@ -4,6 +4,7 @@
  */
 import type { z } from '@hono/zod-openapi';
 import type * as S from '../../functions/schemas.ts';
+import type { ApiKey } from '../../shared/ports/db-schema.ts';
 
 export type Prediction = z.infer<typeof S.PredictionSchema>;
 export type Health = z.infer<typeof S.HealthSchema>;
@@ -15,6 +16,8 @@ export type Stats = z.infer<typeof S.StatsSchema>;
 export type TrainAccepted = z.infer<typeof S.TrainAcceptedSchema>;
 export type UploadTicket = z.infer<typeof S.UploadTicketSchema>;
 export type AliasChange = z.infer<typeof S.AliasChangeSchema>;
+/** GET /keys/current's answer, as far as the console reads it (functions/routes/keys.ts). */
+export type ApiKeyInfo = Pick<ApiKey, 'id' | 'name'>;
 
 export const API_BASE = String(import.meta.env.VITE_API_BASE ?? '').replace(/\/+$/, '');
 export const apiUrl = (path: string): string => `${API_BASE}${path}`;
@@ -113,3 +116,12 @@ export async function presignedUpload(file: File, purpose: 'audio' | 'dataset', 
   await upload('PUT', url, file, { headers: ticket.headers, onProgress });
   return ticket.object_key;
 }
+
+/** Checks a key with GET /keys/current (no side effect): its id and name, or an ApiFailure (401/403, network). */
+export function checkKey(key: string): Promise<ApiKeyInfo> {
+  return request<ApiKeyInfo>('/keys/current', { headers: { Authorization: `Bearer ${key.trim()}` } });
+}
+
+/** Fired on window when `current` may have changed (promote, rollback, a retrain the gate promoted): the footer re-reads it. */
+export const MODEL_CHANGED = 'sentinel:model-changed';
+export const announceModelChange = (): void => void window.dispatchEvent(new Event(MODEL_CHANGED));

@@ -1,14 +1,29 @@
 /** Retrain: upload a labelled zip (safe/, danger/) with a progress bar, the intake report, the session's live progress. */
 import { API, TRAINING, WEB, WORKER } from '../../../shared/config.ts';
 import { TRAINING_MODES, type TrainingMode } from '../../../shared/model/types.ts';
-import { describeGateDecision } from '../../../shared/training/promotion.ts';
-import { ApiFailure, apiUrl, presignedUpload, request, upload, type Session, type TrainAccepted } from '../api.ts';
-import { chartBox, COLORS, makeChart } from '../charts.ts';
+import { SCALAR_METRIC_KEYS } from '../../../shared/metrics/types.ts';
+import type { GateDecision } from '../../../shared/ports/db-schema.ts';
+import { describeGateDecision, METRIC_NAMES } from '../../../shared/training/promotion.ts';
+import { announceModelChange, ApiFailure, apiKey, apiUrl, checkKey, presignedUpload, request, upload, type Session, type TrainAccepted } from '../api.ts';
+import { chartBox, makeChart } from '../charts.ts';
 import { bytesText, clear, h, notice, pct, time } from '../dom.ts';
+import { describeRuns, epochChartConfig, epochRuns } from '../epochs.ts';
 import { keyPanel } from '../keypanel.ts';
 import type { Page } from '../main.ts';
 
-const PALETTE = [COLORS.lavender, COLORS.rose, COLORS.mint, COLORS.red, '#8ec5ff', '#ffd580'];
+/** What each training phase (shared/training/trainer.ts, worker/handler.ts) is doing, in words. */
+const PHASES: Record<string, string> = {
+  start: 'starting',
+  data: 'reading the stored clips',
+  decode: 'decoding the clips',
+  embed: 'computing features',
+  cv: 'cross-validation',
+  'source-cv': 'scoring each source unseen',
+  train: 'final fit',
+  finetune: 'fine-tuning the backbone',
+  export: 'saving the model',
+  gate: 'scoring both models on the reference clips',
+};
 
 const page: Page = (main) => {
   let poll: ReturnType<typeof setTimeout> | undefined;
@@ -29,6 +44,7 @@ const page: Page = (main) => {
   const report = h('div', { id: 'intake' });
   const sessionBox = h('div', { id: 'session' });
   const sessionsList = h('div');
+  let panel = keyPanel();
 
   const form = h(
     'form',
@@ -48,7 +64,7 @@ const page: Page = (main) => {
   main.append(
     h('h1', {}, 'Retrain'),
     h('p', { class: 'lead' }, `Teach Sentinel with new labelled clips. A new model is served only if it beats the current one by ${WORKER.gate.margin} balanced accuracy on the reference clips (every retrain's held-out clips), with at least ${WORKER.gate.minClipsPerClass} of each class; otherwise it stays a candidate you can promote on the Models page.`),
-    keyPanel(),
+    panel,
     form,
     report,
     sessionBox,
@@ -62,21 +78,36 @@ const page: Page = (main) => {
     const zip = file.files?.[0];
     if (!zip) return clear(msg, notice('error', 'Choose a zip first.'));
     if (zip.size > API.maxDatasetBytes) return clear(msg, notice('error', `The zip is ${bytesText(zip.size)}; the limit is ${bytesText(API.maxDatasetBytes)}.`));
+    const key = apiKey.get();
+    if (!key) return clear(msg, notice('error', 'Enter the admin API key above first: training needs it.'));
     go.disabled = true;
     clear(msg);
     clear(report);
-    progress.hidden = false;
-    progress.value = 0;
+    progressText.textContent = '';
     const onProgress = (f: number) => {
       progress.value = f;
       progressText.textContent = f < 1 ? `Uploading… ${pct(f, 0)}` : 'Uploaded; checking every clip…';
     };
     try {
+      // The key is checked before a byte of the zip is sent: a wrong one is refused now, not after the upload.
+      try {
+        await checkKey(key);
+      } catch (error) {
+        if (!(error instanceof ApiFailure && (error.status === 401 || error.status === 403))) throw error;
+        // Forget the refused key, so the panel asks for another instead of showing it as set.
+        apiKey.clear();
+        const fresh = keyPanel();
+        panel.replaceWith(fresh);
+        panel = fresh;
+        throw new ApiFailure(error.status, error.code, 'The API key was refused (unknown or revoked); nothing was uploaded. Enter a live key above.');
+      }
+      progress.hidden = false;
+      progress.value = 0;
       let accepted: TrainAccepted;
       const n = epochs.value ? Number(epochs.value) : undefined;
       if (zip.size > WEB.directUploadMaxBytes) {
-        const key = await presignedUpload(zip, 'dataset', onProgress);
-        accepted = await request<TrainAccepted>(kind.value, { method: 'POST', admin: true, json: { object_key: key, mode: mode.value, ...(n ? { epochs: n } : {}) } });
+        const objectKey = await presignedUpload(zip, 'dataset', onProgress);
+        accepted = await request<TrainAccepted>(kind.value, { method: 'POST', admin: true, json: { object_key: objectKey, mode: mode.value, ...(n ? { epochs: n } : {}) } });
       } else {
         const body = new FormData();
         body.append('file', zip);
@@ -84,10 +115,14 @@ const page: Page = (main) => {
         if (n) body.append('epochs', String(n));
         accepted = await upload<TrainAccepted>('POST', apiUrl(kind.value), body, { admin: true, onProgress });
       }
-      progressText.textContent = 'Queued.';
+      // From here the session card below says where training is; the upload's own line has nothing left to say.
+      progress.hidden = true;
+      progressText.textContent = '';
+      clear(msg, notice('ok', `Uploaded. Training session ${accepted.session_id.slice(0, 8)} is followed below.`));
       showIntake(accepted);
       follow(accepted.session_id);
     } catch (error) {
+      progress.hidden = true;
       progressText.textContent = '';
       failed(error);
     } finally {
@@ -100,7 +135,7 @@ const page: Page = (main) => {
     try {
       const n = epochs.value ? Number(epochs.value) : undefined;
       const accepted = await request<TrainAccepted>('/retrain-existing', { method: 'POST', admin: true, json: { mode: mode.value, ...(n ? { epochs: n } : {}) } });
-      clear(msg, notice('ok', 'Queued a retrain on all stored data.'));
+      clear(msg, notice('ok', `Retrain on all stored data: session ${accepted.session_id.slice(0, 8)} is followed below.`));
       follow(accepted.session_id);
     } catch (error) {
       failed(error);
@@ -125,12 +160,14 @@ const page: Page = (main) => {
 
   function follow(id: string): void {
     clearTimeout(poll);
-    const title = h('h2', { id: 'session-title' }, `Session ${id.slice(0, 8)}`);
-    const state = h('p', { id: 'session-status', 'aria-live': 'polite' }, 'Queued…');
+    const title = h('h2', { id: 'session-title' }, `Training session ${id.slice(0, 8)}`);
+    const state = h('p', { id: 'session-status', 'aria-live': 'polite' }, 'Reading the session…');
     const bar = h('progress', { max: 1, value: 0, 'aria-label': 'Training progress' });
-    const epochChart = chartBox('Per-epoch training metrics of this session', 220);
-    const result = h('div');
-    clear(sessionBox, h('section', { class: 'card', 'aria-labelledby': 'session-title' }, title, state, bar, epochChart.box, result));
+    const epochChart = chartBox('Loss per epoch of each cross-validation fold and of the final fit', 220);
+    epochChart.canvas.id = 'epoch-chart';
+    const runsText = h('p', { id: 'epoch-summary', class: 'muted small' });
+    const result = h('div', { id: 'session-outcome' });
+    clear(sessionBox, h('section', { class: 'card', 'aria-labelledby': 'session-title' }, title, state, bar, h('h3', {}, 'Loss per epoch'), epochChart.box, runsText, result));
     let drawn = -1;
     const tick = async () => {
       let s: Session;
@@ -141,31 +178,22 @@ const page: Page = (main) => {
         poll = setTimeout(tick, WEB.sessionPollMs * 2);
         return;
       }
-      const p = s.progress;
+      const finished = s.status === 'succeeded' || s.status === 'failed' || s.status === 'cancelled';
       state.dataset.status = s.status;
-      state.textContent = `${statusIcon(s.status)} ${s.status}${p ? ` — ${p.phase} ${p.done}/${p.total}${p.detail ? ` (${p.detail})` : ''}` : ''}`;
+      state.textContent = statusLine(s);
+      const p = s.progress;
       bar.value = s.status === 'succeeded' ? 1 : p && p.total > 0 ? p.done / p.total : 0;
+      bar.hidden = finished && s.status !== 'succeeded';
       if (s.epoch_metrics.length !== drawn) {
         drawn = s.epoch_metrics.length;
-        const keys = [...new Set(s.epoch_metrics.flatMap((m) => Object.keys(m)))].filter((k) => k !== 'epoch');
-        await makeChart(epochChart.canvas, {
-          type: 'line',
-          data: {
-            labels: s.epoch_metrics.map((m, i) => String(m.epoch ?? i + 1)),
-            datasets: keys.map((k, i) => ({ label: k, data: s.epoch_metrics.map((m) => m[k] ?? null), borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length], pointRadius: 2 })),
-          },
-          options: { scales: { x: { title: { display: true, text: 'epoch' } } } },
-        });
+        const runs = epochRuns(s.epoch_metrics);
+        runsText.textContent = describeRuns(runs);
+        if (runs.length) await makeChart(epochChart.canvas, epochChartConfig(runs));
+        epochChart.canvas.dataset.runs = String(runs.length);
       }
-      if (s.status === 'succeeded' || s.status === 'failed' || s.status === 'cancelled') {
-        const metrics = s.final_metrics ? Object.entries(s.final_metrics).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ') : '';
-        const gate = s.gate_decision;
-        clear(result, s.status === 'succeeded'
-          ? h('div', {},
-              // The decision first: whether the model that now answers predictions changed.
-              gate ? notice(gate.outcome === 'promoted' ? 'ok' : 'info', describeGateDecision(gate)) : null,
-              h('p', { id: 'session-result', class: 'muted small' }, `Model ${s.model_version ?? '—'}${metrics ? ` (${metrics})` : ''}.`))
-          : notice('error', `${s.status}: ${s.error ?? 'no error recorded'}`));
+      if (finished) {
+        clear(result, s.status === 'succeeded' ? outcome(s) : notice('error', `${s.status}: ${s.error ?? 'no error recorded'}`));
+        if (s.gate_decision?.outcome === 'promoted') announceModelChange();
         void listSessions();
         return;
       }
@@ -198,7 +226,66 @@ const page: Page = (main) => {
 function gateLabel(s: Session): string {
   const d = s.gate_decision;
   if (!d) return '—';
-  return d.outcome === 'promoted' ? 'promoted' : d.outcome === 'kept' ? 'kept current' : 'kept current (too few clips)';
+  return d.outcome === 'promoted' ? 'promoted' : d.outcome === 'kept' ? 'not promoted' : 'kept current (too few reference clips)';
+}
+
+/** Where the session is, in words; once it has ended, only how it ended (its last progress report is history). */
+function statusLine(s: Session): string {
+  const p = s.progress;
+  switch (s.status) {
+    case 'queued':
+      return `${statusIcon(s.status)} Queued: waiting for the worker${s.attempts > 0 ? ` (attempt ${s.attempts + 1})` : ''}.`;
+    case 'running':
+      return `${statusIcon(s.status)} Running: ${p ? `${PHASES[p.phase] ?? p.phase} ${p.done}/${p.total}${p.detail ? ` (${p.detail})` : ''}` : 'starting'}.`;
+    case 'succeeded':
+      return `${statusIcon(s.status)} Succeeded${took(s)}.`;
+    case 'failed':
+      return `${statusIcon(s.status)} Failed${took(s)}.`;
+    case 'cancelled':
+      return `${statusIcon(s.status)} Cancelled.`;
+  }
+}
+
+function took(s: Session): string {
+  if (!s.started_at || !s.finished_at) return '';
+  const seconds = Math.max(0, Math.round((Date.parse(s.finished_at) - Date.parse(s.started_at)) / 1000));
+  return ` in ${seconds >= 60 ? `${Math.floor(seconds / 60)} min ${seconds % 60} s` : `${seconds} s`}, at ${time(s.finished_at)}`;
+}
+
+/** A finished session: the gate's decision in words, both models side by side, the new model's figures. */
+function outcome(s: Session): HTMLElement {
+  const d = s.gate_decision;
+  const decision = d ? notice(d.outcome === 'promoted' ? 'ok' : 'info', describeGateDecision(d)) : notice('info', `Trained ${s.model_version ?? 'a model'}; no gate decision was recorded.`);
+  decision.id = 'gate-decision';
+  const figures = SCALAR_METRIC_KEYS.flatMap((k) => (typeof s.final_metrics?.[k] === 'number' ? [[k, s.final_metrics[k]] as const] : []));
+  const skipped = s.final_metrics?.skipped_clips;
+  return h('div', {},
+    h('h3', {}, 'Result'),
+    decision,
+    d ? gateTable(d) : null,
+    d ? h('p', { class: 'muted small', id: 'gate-rule' },
+        `Rule: the new model must beat the current one by ${d.margin} ${METRIC_NAMES[d.metric] ?? d.metric}, with at least ${d.min_clips_per_class} reference clip${d.min_clips_per_class === 1 ? '' : 's'} of each class. ` +
+        `Reference set version ${d.reference_version}: ${d.clips.safe} safe and ${d.clips.danger} danger clips, ${d.held_out} of them held out from this retrain.`)
+      : null,
+    figures.length
+      ? h('p', { id: 'session-result', class: 'muted small' },
+          `New model ${s.model_version ?? ''} on the reference clips: ${figures.map(([k, v]) => `${METRIC_NAMES[k]} ${v.toFixed(3)}`).join(', ')}.` +
+          (typeof skipped === 'number' && skipped > 0 ? ` ${skipped} clip${skipped === 1 ? ' was' : 's were'} skipped in training.` : ''))
+      : null,
+  );
+}
+
+function gateTable(d: GateDecision): HTMLElement {
+  const metric = METRIC_NAMES[d.metric] ?? d.metric;
+  const promoted = d.outcome === 'promoted';
+  const row = (label: string, current: string, candidate: string) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', {}, current), h('td', {}, candidate));
+  return h('div', { class: 'table-wrap' }, h('table', { id: 'gate-table', class: 'wrap' },
+    h('caption', { class: 'visually-hidden' }, 'The promotion gate: the current and the new model on the same reference clips'),
+    h('thead', {}, h('tr', {}, h('td', {}), h('th', { scope: 'col' }, 'Current model'), h('th', { scope: 'col' }, 'New model'))),
+    h('tbody', {},
+      row('Version', d.current_version, d.candidate_version),
+      row(`${metric[0].toUpperCase()}${metric.slice(1)} (${d.clips.safe + d.clips.danger} reference clips)`, d.current.toFixed(3), d.candidate.toFixed(3)),
+      row('After the gate', promoted ? 'replaced' : '✓ still serves', promoted ? '✓ serves predictions' : 'candidate: promote by hand on Models'))));
 }
 
 function statusIcon(s: string): string {
