@@ -64,6 +64,14 @@ interface Pending {
   onEvent?(event: unknown): void;
 }
 
+/**
+ * A thread module beside `base` (the caller's import.meta.url): `name.ts` when the caller runs as TypeScript (tsx,
+ * vitest), `name.js` when it was compiled to dist/ (npm start, bin/sentinel.mjs).
+ */
+export function threadModule(name: string, base: string): URL {
+  return new URL(`./${name}${base.endsWith('.ts') ? '.ts' : '.js'}`, base);
+}
+
 /** Main side: one thread running `entry` (a module that calls serveRequests). */
 export class RequestThread {
   readonly worker: Worker;
@@ -76,7 +84,7 @@ export class RequestThread {
   #exit: SentinelError | null = null;
 
   constructor(entry: URL, workerData: Record<string, unknown>, hooks: { onError?(error: Error): void; onExit?(code: number): void } = {}) {
-    // The .mjs bootstrap registers tsx inside the thread (--import in execArgv does not reach worker threads).
+    // The .mjs bootstrap registers tsx inside the thread for a .ts entry (--import in execArgv does not reach worker threads).
     this.worker = new Worker(new URL('./thread-bootstrap.mjs', import.meta.url), { workerData: { ...workerData, entry: entry.href } });
     let markReady!: () => void;
     let failReady!: (error: Error) => void;

@@ -10,7 +10,7 @@ import { SentinelError } from '../shared/errors.ts';
 import { modelFromFiles, modelToFiles, type ModelFiles } from '../shared/model/files.ts';
 import { inProcessCompute, type FeatureExtractor, type FeatureSpec, type TrainingCompute } from '../shared/training/compute.ts';
 import type { EpochLog, HeadTrainingOptions, HeadTrainingResult } from '../shared/training/head.ts';
-import { RequestThread } from './threads.ts';
+import { RequestThread, threadModule } from './threads.ts';
 
 /** What the pool asks a thread (adapters/training-thread.ts). */
 export type TrainingThreadRequest =
@@ -31,7 +31,7 @@ export class TrainingThreads implements TrainingCompute {
   constructor(size: number, backend: string) {
     if (!Number.isInteger(size) || size < 1) throw new SentinelError('CONFIG', `Training thread count must be a positive integer, got ${size}.`);
     this.parallelism = size;
-    this.#threads = Array.from({ length: size }, () => new RequestThread(new URL('./training-thread.ts', import.meta.url), { backend }));
+    this.#threads = Array.from({ length: size }, () => new RequestThread(threadModule('training-thread', import.meta.url), { backend }));
   }
 
   #leastBusy(): RequestThread {

@@ -6,7 +6,7 @@
  *   thread with the fewest requests in flight; each thread micro-batches its own.
  * Swapping the model never drops a request: the old model is disposed once its last batch has finished.
  */
-import { RequestThread } from '../adapters/threads.ts';
+import { RequestThread, threadModule } from '../adapters/threads.ts';
 import { SentinelError } from '../shared/errors.ts';
 import { Batcher, type BatcherOptions } from '../shared/inference/batcher.ts';
 import { Detector, verdict, type WindowScore } from '../shared/inference/detector.ts';
@@ -98,7 +98,7 @@ export class ThreadPoolEngine implements InferenceEngine {
   }
 
   #spawn(): RequestThread {
-    const thread: RequestThread = new RequestThread(new URL('./inference-worker.ts', import.meta.url), { batch: this.batch }, {
+    const thread: RequestThread = new RequestThread(threadModule('inference-worker', import.meta.url), { batch: this.batch }, {
       onError: (error) => this.log('inference thread failed', { error: String(error) }),
       onExit: () => {
         if (this.#closed) return;

@@ -8,7 +8,7 @@
  * while copied): a job's clips are empty for the caller afterwards. Model files are copied.
  */
 import * as tf from '@tensorflow/tfjs';
-import { RequestThread, transferables } from '../adapters/threads.ts';
+import { RequestThread, threadModule, transferables } from '../adapters/threads.ts';
 import type { TrainProgress, TrainResult } from '../shared/training/trainer.ts';
 import type { GateScores } from './gate.ts';
 import type { CandidateJob, EpochReport, GateJob, RunHooks, TrainingRunner, TrainingSettings } from './runner.ts';
@@ -44,7 +44,7 @@ export class ThreadRunner implements TrainingRunner {
       training: this.options.training,
       ...(this.options.cacheDir ? { cacheDir: this.options.cacheDir } : {}),
     };
-    const thread = new RequestThread(new URL('./runner-thread.ts', import.meta.url), data as unknown as Record<string, unknown>);
+    const thread = new RequestThread(threadModule('runner-thread', import.meta.url), data as unknown as Record<string, unknown>);
     let stoppedBy: { error: unknown } | null = null;
     try {
       return await thread.request<T>(request, transferables(request.job.clips.map((c) => c.bytes)), (event) => {
