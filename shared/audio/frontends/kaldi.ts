@@ -24,7 +24,7 @@
 import { KALDI_MEL, type KaldiMelConfig } from '../../config.js';
 import { invalidArgument } from '../../errors.js';
 import type { MelFilterbank } from '../mel.js';
-import { RealFftPower } from '../real-fft.js';
+import { RealFftPower, type FftName } from '../real-fft.js';
 
 /** Kaldi's (HTK-style) mel scale. */
 export function kaldiHzToMel(hz: number): number {
@@ -113,9 +113,8 @@ export class KaldiMelSpectrogram {
   readonly window: Float64Array;
   readonly filterbank: MelFilterbank;
 
+  /** Its frame() is zero outside the window's span [winOffset, winOffset + winLength), which is all that is rewritten. */
   private readonly fft: RealFftPower;
-  /** FFT input: zero outside the window's span [winOffset, winOffset + winLength), which is all that is rewritten. */
-  private readonly frameBuf: Float64Array;
   private readonly powerBuf: Float64Array;
   /** torch.stft centres a short window in the FFT frame: left zero padding (nFft - winLength) / 2, floored. */
   private readonly winOffset: number;
@@ -132,7 +131,7 @@ export class KaldiMelSpectrogram {
   /** Band sums of one frame, plus slots past the last band for bins in no band. */
   private readonly melAcc: Float64Array;
 
-  constructor(sampleRate: number = KALDI_MEL.sampleRate, config: KaldiMelConfig = KALDI_MEL) {
+  constructor(sampleRate: number = KALDI_MEL.sampleRate, config: KaldiMelConfig = KALDI_MEL, fft: FftName = 'pffft') {
     const { nFft, winLength, hopLength, nMels, fMin, fMax, preemphasis, logOffset, scale } = config;
     if (!(sampleRate > 0) || !Number.isFinite(sampleRate)) {
       throw invalidArgument(`sampleRate must be a positive number, got ${sampleRate}.`, { sampleRate });
@@ -176,8 +175,7 @@ export class KaldiMelSpectrogram {
     this.filterbank = kaldiMelBanks(sampleRate, config);
     this.winOffset = (nFft - winLength) >> 1;
     this.reach = this.winOffset - nFft / 2;
-    this.fft = new RealFftPower(nFft);
-    this.frameBuf = new Float64Array(nFft);
+    this.fft = new RealFftPower(nFft, fft);
     this.powerBuf = new Float64Array(this.nBins);
     let top = 0;
     for (let m = 0; m < nMels; m++) top = Math.max(top, this.filterbank.start[m] + this.filterbank.length[m]);
@@ -291,7 +289,7 @@ export class KaldiMelSpectrogram {
   private directFrame(x: Float32Array, k: number): void {
     const a = this.config.preemphasis;
     const w = this.window;
-    const f = this.frameBuf;
+    const f = this.fft.frame();
     const o = this.winOffset;
     const n = this.winLength;
     let prev = x[k];
@@ -320,7 +318,7 @@ export class KaldiMelSpectrogram {
   private gatherFrame(x: Float32Array, s: number, M: number, first: number): void {
     const a = this.config.preemphasis;
     const w = this.window;
-    const f = this.frameBuf;
+    const f = this.fft.frame();
     const o = this.winOffset;
     const len = x.length;
     for (let i = 0; i < this.winLength; i++) {
@@ -332,9 +330,9 @@ export class KaldiMelSpectrogram {
     this.power();
   }
 
-  /** |FFT|^2 of frameBuf, bins 0 .. melBins - 1, into powerBuf. */
+  /** |FFT|^2 of the frame, bins 0 .. melBins - 1, into powerBuf. */
   private power(): void {
-    this.fft.power(this.frameBuf, this.powerBuf, this.melBins);
+    this.fft.power(this.powerBuf, this.melBins);
   }
 
   /** Mel bands of powerBuf, log and normalised: band m goes to S[first + m * stride]. */
