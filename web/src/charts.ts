@@ -30,7 +30,17 @@ export function chartJs(): Promise<typeof import('chart.js')> {
 export async function makeChart<T extends Kind>(canvas: HTMLCanvasElement, config: ChartConfiguration<T>): Promise<ChartType<T>> {
   const { Chart } = await chartJs();
   Chart.getChart(canvas)?.destroy();
-  return new Chart(canvas, config);
+  const chart = new Chart(canvas, config);
+  // What was drawn, readable without the chart object: each legend entry's swatch and the colours its elements were
+  // actually drawn in, so a browser test can check that a legend matches its bars.
+  canvas.dataset.legend = JSON.stringify(
+    (chart.legend?.legendItems ?? []).map((item) => ({
+      text: item.text,
+      color: item.fillStyle,
+      drawn: [...new Set(chart.getDatasetMeta(item.datasetIndex ?? 0).data.map((e) => String((e as { options?: { backgroundColor?: unknown } }).options?.backgroundColor)))],
+    })),
+  );
+  return chart;
 }
 
 /** Shades x-ranges (events) behind the datasets of a linear-x chart. */

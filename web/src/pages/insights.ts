@@ -1,9 +1,32 @@
 /** Insights: the seed's three charts (dataset distribution, training history, confidence distribution), each with a
- *  one-line reading, plus predictions per day and class. */
-import { request, type Session, type Stats } from '../api.ts';
+ *  one-line reading, plus predictions per day and class. On a fresh install the first two come from the served
+ *  model's own sentinel.json (the clips it learnt from, its cross-validation), until retrains add their own. */
+import type { ModelManifest } from '../../../shared/model/types.ts';
+import { METRIC_NAMES } from '../../../shared/training/promotion.ts';
+import { apiUrl, request, type ModelStatus, type Session, type Stats } from '../api.ts';
 import { chartBox, COLORS, makeChart } from '../charts.ts';
 import { clear, h, notice, pct } from '../dom.ts';
+import { describeRuns, epochChartConfig, epochRuns } from '../epochs.ts';
 import type { Page } from '../main.ts';
+
+/** The evaluations a manifest may carry, in the order and words shown. */
+const EVALUATIONS: Record<string, { label: string; color: string }> = {
+  cv: { label: 'cross-validation', color: COLORS.lavender },
+  sourceCv: { label: 'each source unseen', color: COLORS.rose },
+  validation: { label: 'held-out validation', color: COLORS.mint },
+};
+const EVAL_METRICS = ['rocAuc', 'balancedAccuracy', 'recall', 'precision'] as const;
+
+/** The served model's manifest, or null (no model, or its files unreadable: the page then shows what it has). */
+async function servedManifest(status: ModelStatus | null): Promise<ModelManifest | null> {
+  if (!status?.model_version) return null;
+  try {
+    const res = await fetch(apiUrl(`/models/${encodeURIComponent(status.model_version)}/files/sentinel.json`));
+    return res.ok ? ((await res.json()) as ModelManifest) : null;
+  } catch {
+    return null;
+  }
+}
 
 function section(id: string, title: string, label: string) {
   const chart = chartBox(label, 240);
@@ -14,53 +37,86 @@ function section(id: string, title: string, label: string) {
 }
 
 const page: Page = (main) => {
-  const dataset = section('dataset', 'Dataset distribution', 'Training clips per class: uploads and feedback');
-  const history = section('history', 'Training history', 'Loss per epoch of the latest finished training');
+  const dataset = section('dataset', 'Dataset distribution', "Clips per class: the served model's training set, stored uploads and feedback");
+  const history = section('history', 'Training history', 'Loss per epoch of the latest finished retrain, or the served model’s evaluation');
   const confidence = section('confidence', 'Confidence distribution', 'Number of predictions per confidence range');
   const perDay = section('perday', 'Predictions per day', 'Predictions per day, safe and danger stacked');
   const msg = h('div');
+  delete main.dataset.ready; // set again once this visit's charts are drawn (the element outlives the page)
   main.append(h('h1', {}, 'Insights'), h('p', { class: 'lead' }, 'What Sentinel has learnt from and how it has been answering.'), msg, h('div', { class: 'grid' }, dataset.el, history.el, confidence.el, perDay.el));
 
   void (async () => {
     let stats: Stats;
     let sessions: Session[];
+    let status: ModelStatus | null;
     try {
-      [stats, { sessions }] = await Promise.all([request<Stats>('/stats'), request<{ sessions: Session[] }>('/sessions?status=succeeded&limit=5')]);
+      [stats, { sessions }, status] = await Promise.all([
+        request<Stats>('/stats'),
+        request<{ sessions: Session[] }>('/sessions?status=succeeded&limit=5'),
+        request<ModelStatus>('/model/status').catch(() => null),
+      ]);
     } catch (error) {
       return clear(msg, notice('error', (error as Error).message));
     }
-    // Dataset distribution.
+    const manifest = await servedManifest(status);
+    const served = manifest?.version ?? status?.model_version ?? null;
+    // Dataset distribution: one bar per source of clips, safe and danger stacked, so each colour is one class.
     const d = stats.dataset;
+    const learnt = manifest?.training?.data.counts;
+    const sources = [
+      ...(learnt ? [{ name: 'served model’s training set', counts: learnt }] : []),
+      { name: 'uploads (stored)', counts: d.uploads },
+      { name: 'feedback (stored)', counts: d.feedback },
+    ];
     const total = d.total.safe + d.total.danger;
-    dataset.reading.textContent = total
-      ? `${total} clips, ${pct(d.total.danger / total, 0)} danger: ${Math.abs(d.total.danger / total - 0.5) < 0.2 ? 'balanced enough' : 'imbalanced; training weighs the classes to compensate'}.`
-      : 'No training clips stored yet: upload a zip on the Retrain page.';
+    const learntTotal = learnt ? learnt.safe + learnt.danger : 0;
+    const balance = (danger: number, all: number) => `${pct(danger / all, 0)} danger: ${Math.abs(danger / all - 0.5) < 0.2 ? 'balanced enough' : 'imbalanced; training weighs the classes to compensate'}`;
+    dataset.reading.textContent = [
+      learnt && learntTotal ? `The served model ${served} learnt from ${learntTotal} clips, ${pct(learnt.danger / learntTotal, 0)} danger.` : null,
+      total ? `Stored for the next retrain: ${total} clips, ${balance(d.total.danger, total)}.` : 'No clips stored for retraining yet: upload a zip on the Retrain page.',
+    ].filter(Boolean).join(' ');
     await makeChart(dataset.canvas, {
       type: 'bar',
       data: {
-        labels: ['✓ safe', '⚠ danger'],
+        labels: sources.map((s) => s.name),
         datasets: [
-          { label: 'uploads', data: [d.uploads.safe, d.uploads.danger], backgroundColor: [COLORS.mint, COLORS.red] },
-          { label: 'feedback', data: [d.feedback.safe, d.feedback.danger], backgroundColor: [COLORS.lavender, COLORS.rose] },
+          { label: '✓ safe', data: sources.map((s) => s.counts.safe), backgroundColor: COLORS.mint },
+          { label: '⚠ danger', data: sources.map((s) => s.counts.danger), backgroundColor: COLORS.red },
         ],
       },
       options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, title: { display: true, text: 'clips' } } } },
     });
-    // Training history.
+    dataset.canvas.dataset.sources = String(sources.length);
+    // Training history: the latest retrain's epochs, one line per fold; before any, the served model's own evaluation.
     const last = sessions.find((s) => s.epoch_metrics.length > 0);
+    const evaluations = Object.keys(EVALUATIONS).filter((k) => manifest?.metrics[k]);
     if (last) {
-      const m = last.epoch_metrics;
-      const best = m.reduce((b, e, i) => ((e.valLoss ?? e.loss) < (m[b].valLoss ?? m[b].loss) ? i : b), 0);
-      history.reading.textContent = `Session ${last.id.slice(0, 8)}: ${m.length} epochs, lowest ${m[best].valLoss !== undefined ? 'validation ' : ''}loss at epoch ${m[best].epoch ?? best + 1}${best < m.length - 1 ? ' (early stopping kept that one)' : ''}.`;
-      const keys = [...new Set(m.flatMap((e) => Object.keys(e)))].filter((k) => k !== 'epoch');
-      const colors = [COLORS.lavender, COLORS.rose, COLORS.mint, COLORS.red];
-      await makeChart(history.canvas, {
-        type: 'line',
-        data: { labels: m.map((e, i) => String(e.epoch ?? i + 1)), datasets: keys.map((k, i) => ({ label: k, data: m.map((e) => e[k] ?? null), borderColor: colors[i % 4], backgroundColor: colors[i % 4] })) },
-        options: { scales: { x: { title: { display: true, text: 'epoch' } } } },
+      const runs = epochRuns(last.epoch_metrics);
+      history.reading.textContent = `Latest retrain, session ${last.id.slice(0, 8)}${last.model_version ? ` (${last.model_version})` : ''}: ${describeRuns(runs)}`;
+      await makeChart(history.canvas, epochChartConfig(runs));
+      history.canvas.dataset.shows = 'epochs';
+    } else if (manifest && evaluations.length) {
+      const t = manifest.training;
+      const said = evaluations.map((k) => {
+        const m = manifest.metrics[k];
+        return `${EVALUATIONS[k].label} on ${m.n} clips: ROC AUC ${m.rocAuc?.toFixed(3) ?? '—'}, balanced accuracy ${m.balancedAccuracy.toFixed(3)}`;
       });
+      history.reading.textContent = `No retrain here yet. The served model ${manifest.version}${t ? ` (${t.mode} mode${t.epochs > 0 ? `, ${t.epochs} epochs` : ''})` : ''}: ${said.join('; ')}.`;
+      await makeChart(history.canvas, {
+        type: 'bar',
+        data: {
+          labels: EVAL_METRICS.map((k) => METRIC_NAMES[k]),
+          datasets: evaluations.map((k) => ({
+            label: EVALUATIONS[k].label,
+            data: EVAL_METRICS.map((key) => (manifest.metrics[k][key] as number | null) ?? null),
+            backgroundColor: EVALUATIONS[k].color,
+          })),
+        },
+        options: { scales: { y: { min: 0, max: 1, title: { display: true, text: 'score (1 = perfect)' } } } },
+      });
+      history.canvas.dataset.shows = 'evaluation';
     } else {
-      history.reading.textContent = 'No finished training with per-epoch figures yet.';
+      history.reading.textContent = 'No finished training with per-epoch figures yet, and the served model records no evaluation.';
     }
     // Confidence distribution.
     const hist = stats.predictions.confidence_histogram;
