@@ -3,7 +3,7 @@ import '@fontsource/poppins/600.css';
 import '@fontsource/quicksand/400.css';
 import '@fontsource/quicksand/700.css';
 import './style.css';
-import { apiUrl, request, type ModelStatus } from './api.ts';
+import { apiUrl, MODEL_CHANGED, request, type ModelStatus } from './api.ts';
 import { clear, notice } from './dom.ts';
 
 /** A page draws itself into `main` and returns its cleanup (timers, microphone, charts). */
@@ -58,6 +58,14 @@ void route();
 
 (document.getElementById('docs-link') as HTMLAnchorElement).href = apiUrl('/docs');
 const chip = document.getElementById('model-chip') as HTMLElement;
-request<ModelStatus>('/model/status')
-  .then((s) => (chip.textContent = s.model_version ? `Model: ${s.model_version}` : 'Model: none loaded'))
-  .catch(() => (chip.textContent = 'Model: API unreachable'));
+let chipRead = 0;
+/** The footer names the served model: read at start, after a change of `current` made here, and on each page visit. */
+function refreshChip(): void {
+  const mine = ++chipRead; // an older answer arriving late must not overwrite a newer one
+  request<ModelStatus>('/model/status')
+    .then((s) => mine === chipRead && (chip.textContent = s.model_version ? `Model: ${s.model_version}` : 'Model: none loaded'))
+    .catch(() => mine === chipRead && (chip.textContent = 'Model: API unreachable'));
+}
+refreshChip();
+window.addEventListener(MODEL_CHANGED, refreshChip);
+window.addEventListener('hashchange', refreshChip);

@@ -1,5 +1,5 @@
 /** Models: the registry, a version's ROC curve and confusion matrix (from its sentinel.json), promote and rollback. */
-import { ApiFailure, apiUrl, request, type AliasChange, type ModelList, type ModelRow } from '../api.ts';
+import { announceModelChange, ApiFailure, apiUrl, request, type AliasChange, type ModelList, type ModelRow } from '../api.ts';
 import { chartBox, COLORS, makeChart } from '../charts.ts';
 import { clear, confirmDialog, h, notice, time } from '../dom.ts';
 import { keyPanel } from '../keypanel.ts';
@@ -35,6 +35,7 @@ const page: Page = (main) => {
     try {
       const r = await request<AliasChange>('/models/rollback', { method: 'POST', admin: true, json: {} });
       clear(msg, notice('ok', `Rolled back: ${r.current} is now current (was ${r.previous ?? '—'}).`));
+      announceModelChange();
       await load();
     } catch (error) {
       failed(error);
@@ -46,6 +47,7 @@ const page: Page = (main) => {
     try {
       const r = await request<AliasChange>(`/models/${encodeURIComponent(m.version)}/promote`, { method: 'POST', admin: true, json: { reason: 'promoted from the console' } });
       clear(msg, notice('ok', `${r.current} is now current (was ${r.previous ?? '—'}).`));
+      announceModelChange();
       await load();
     } catch (error) {
       failed(error);
