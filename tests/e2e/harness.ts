@@ -37,7 +37,8 @@ function buildConsole(): void {
   if (r.status !== 0 || !existsSync(join(ROOT, 'web/dist/index.html'))) throw new Error('the web console did not build');
 }
 
-export async function startHarness(): Promise<Harness> {
+/** `env` adds to or overrides the stack's environment (e.g. CV folds for a test of per-fold charts). */
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
   buildConsole();
   const dir = await mkdtemp(join(tmpdir(), 'sentinel-e2e-'));
@@ -57,6 +58,7 @@ export async function startHarness(): Promise<Harness> {
     SENTINEL_TRAIN_FOLDS: '0',
     SENTINEL_TRAIN_AUGMENTATIONS: '0',
     SENTINEL_TRAIN_EPOCHS: '10',
+    ...env,
   }, 120_000);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
