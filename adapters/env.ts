@@ -236,6 +236,20 @@ export function envVarsMarkdownTable(vars: readonly EnvVarDoc[] = ENV_VARS): str
   return ['| Variable | Default | Meaning | Example |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
 
+/**
+ * ENV_VARS as .env.example (written by infra/scripts/env-example.ts): each variable commented out with its default
+ * (or empty when unset means something), so copying the file to .env changes nothing until a line is uncommented.
+ */
+export function envVarsDotenv(vars: readonly EnvVarDoc[] = ENV_VARS): string {
+  const head = [
+    "# Sentinel's environment variables, generated from adapters/env.ts (ENV_VARS; the README's Configuration table).",
+    '# Every line is commented out: the value shown is the default. Copy to .env, uncomment what you change, and load',
+    '# it with `node --env-file=.env dist/functions/server.js` or `docker compose` (compose.yaml reads .env).',
+  ];
+  const blocks = vars.map((v) => [`# ${v.description}${v.default ? '' : ` E.g. ${v.example}`}`, `# ${v.name}=${v.default}`].join('\n'));
+  return [head.join('\n'), ...blocks].join('\n\n') + '\n';
+}
+
 export interface ServiceEnv {
   dataDir: string;
   /** <dataDir>/pg */
