@@ -7,32 +7,36 @@
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
+import { DOCUMENTED_CODECS } from '../shared/audio/codecs.ts';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const api = process.env.SENTINEL_API_PROXY ?? 'http://127.0.0.1:8787';
 const apiPaths = ['/health', '/model', '/models', '/predict', '/predictions', '/uploads', '/retrain', '/continue-training', '/retrain-existing', '/sessions', '/stats', '/openapi.json', '/docs', '/blobs'];
 
-/** audio-decode imports a decoder package per format; an optional one that is not installed (e.g. @audio/decode-ape)
- *  becomes a module that fails when imported, so that one format errors instead of the whole build. */
-function optionalCodecs(): Plugin {
-  const prefix = '\0missing-codec:';
+/** audio-decode imports a decoder package per format (23 of them); only the documented formats' codecs are bundled
+ *  (shared/audio/codecs.ts). Any other one becomes a module that fails when imported: container.ts has already
+ *  refused its format, and a WebM or MP4 carrying, say, AC-3 fails to decode in the browser instead of the build. */
+function documentedCodecsOnly(): Plugin {
+  const prefix = '\0left-out-codec:';
   return {
-    name: 'sentinel-optional-codecs',
+    name: 'sentinel-documented-codecs',
     enforce: 'pre',
     async resolveId(id, importer, options) {
-      if (!/^@audio\/decode-[\w-]+$/.test(id)) return null;
+      const name = /^@audio\/decode-[\w-]+/.exec(id)?.[0];
+      if (!name) return null;
+      if (!DOCUMENTED_CODECS.includes(name)) return prefix + id;
       return (await this.resolve(id, importer, { ...options, skipSelf: true })) ?? prefix + id;
     },
     load(id) {
       if (!id.startsWith(prefix)) return null;
-      return `throw new Error(${JSON.stringify(`${id.slice(prefix.length)} is not installed: this format cannot be decoded in the browser.`)});`;
+      return `throw new Error(${JSON.stringify(`${id.slice(prefix.length)}: not a documented format, left out of the console.`)});`;
     },
   };
 }
 
 export default defineConfig({
   root,
-  plugins: [optionalCodecs()],
+  plugins: [documentedCodecsOnly()],
   // Relative asset URLs: the same build works at any path prefix (local stack at /, a CloudFront origin path).
   base: './',
   envDir: root,
