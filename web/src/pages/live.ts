@@ -1,248 +1,203 @@
 /**
- * Live monitor: the microphone through an AudioWorklet into a 3 s ring buffer; every `hop` seconds the latest 3 s
- * go through the shared pipeline (analyseSamples) and the current model, in this page (tfjs). Audio never leaves
- * the browser unless the user saves a clip (a local download).
+ * Live monitor page: a view of the tab's listening session (../monitor.ts), which keeps running when another page
+ * is shown. Controls, alert choices, the input level, a status line, the rolling P(danger) chart, the event log and
+ * the engine's timings. No audio is sent anywhere.
  */
 import { AUDIO, WEB } from '../../../shared/config.ts';
-import type { BrowserModel } from '../inference.ts';
+import { alertChoices, allowNotifications, saveAlertChoices, type AlertChoices } from '../alerts.ts';
 import { chartBox, COLORS, makeChart } from '../charts.ts';
 import { clear, h, notice, pct } from '../dom.ts';
 import type { Page } from '../main.ts';
+import { clock, median, monitor } from '../monitor.ts';
+import { percent, verdictLine } from '../verdict.ts';
 
-interface LiveEvent {
-  start: Date;
-  end: Date;
-  peak: number;
-  item: HTMLLIElement;
-}
-
-const median = (xs: number[]): number => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-};
-const clock = (d: Date) => d.toLocaleTimeString([], { hour12: false });
+/** The level meter's floor, dBFS: quieter than a quiet room through a laptop microphone. */
+const LEVEL_FLOOR_DB = -60;
 
 const page: Page = (main) => {
   const start = h('button', { type: 'button', class: 'primary', id: 'live-start' }, '● Start listening');
-  const stop = h('button', { type: 'button', id: 'live-stop', disabled: true }, '■ Stop');
-  const save = h('button', { type: 'button', id: 'live-save', disabled: true }, '⤓ Save last 3 s');
-  const hop = h('select', { id: 'hop' }, ...WEB.liveHopChoices.map((s) => h('option', { value: s, selected: s === WEB.liveHopSeconds }, `every ${s} s`)));
-  const threshold = h('input', { id: 'threshold', type: 'range', min: 0.05, max: 0.95, step: 0.01, value: 0.5, disabled: true, 'aria-describedby': 'threshold-value' });
+  const stop = h('button', { type: 'button', id: 'live-stop' }, '■ Stop');
+  const save = h('button', { type: 'button', id: 'live-save' }, `⤓ Save last ${AUDIO.windowSeconds} s`);
+  const hop = h('select', { id: 'hop' }, ...WEB.liveHopChoices.map((s) => h('option', { value: s, selected: s === monitor.hopSeconds }, `every ${s} s`)));
+  const threshold = h('input', { id: 'threshold', type: 'range', min: 0.05, max: 0.95, step: 0.01, value: monitor.thresholdInUse(), 'aria-describedby': 'threshold-value' });
   const thresholdValue = h('output', { id: 'threshold-value', for: 'threshold' }, '—');
-  const banner = h('div', { class: 'alert-banner calm', id: 'live-banner', role: 'status' }, 'Not listening.');
+  const choices = alertChoices();
+  const toggle = (key: keyof AlertChoices, label: string) => {
+    const box = h('input', { type: 'checkbox', id: `alert-${key}`, checked: choices[key] });
+    box.addEventListener('change', async () => {
+      if (key === 'notification' && box.checked && !(await allowNotifications())) {
+        box.checked = false;
+        clear(msg, notice('error', 'Notifications are blocked for this site: allow them in the browser settings to use them.'));
+      }
+      saveAlertChoices({ ...alertChoices(), [key]: box.checked });
+    });
+    return h('span', { class: 'row' }, box, h('label', { for: `alert-${key}` }, label));
+  };
+  const banner = h('div', { class: 'alert-banner calm', id: 'live-banner', role: 'status' });
+  const statusLine = h('p', { class: 'muted', id: 'live-status' });
+  const level = h('meter', { id: 'live-level', min: LEVEL_FLOOR_DB, max: 0, low: -45, high: -6, optimum: -20, value: LEVEL_FLOOR_DB, 'aria-label': 'Input level' });
+  const levelText = h('span', { class: 'small muted', id: 'live-level-text' }, '—');
   const stats = h('dl', { class: 'facts', id: 'live-stats' });
   const log = h('ol', { class: 'log', id: 'live-log', 'aria-label': 'Event log' });
   const msg = h('div', { 'aria-live': 'polite' });
   const chart = chartBox('Rolling danger probability of the live microphone, newest on the right', 220);
   chart.canvas.id = 'live-chart';
+  const chartEmpty = h('p', { class: 'empty', id: 'live-chart-empty' }, 'No checks yet: the chart fills in once listening starts.');
 
   main.append(
     h('h1', {}, 'Live monitor'),
-    h('p', { class: 'lead' }, `Listens to your microphone and checks the last ${AUDIO.windowSeconds} s at every step, in this browser. No audio is sent anywhere.`),
+    h('p', { class: 'lead' }, `Listens to your microphone and checks the last ${AUDIO.windowSeconds} s at every step, in this browser. No audio is sent anywhere. Listening goes on while you use the other pages.`),
     h(
       'section',
       { class: 'card', 'aria-label': 'Controls' },
       h('div', { class: 'row' }, start, stop, save),
       h('div', { class: 'row', style: 'margin-top:.75rem' }, h('label', { for: 'hop' }, 'Check'), hop, h('label', { for: 'threshold' }, 'Sensitivity threshold'), threshold, thresholdValue),
+      h('fieldset', { class: 'alerts' }, h('legend', {}, 'When danger is heard, also'), toggle('sound', 'play a sound'), toggle('notification', 'show a notification'), toggle('title', 'mark the tab title')),
+      h('div', { class: 'row level' }, h('label', { for: 'live-level' }, 'Input level'), level, levelText),
       msg,
     ),
     banner,
+    statusLine,
     h('div', { class: 'grid', style: 'margin-top:1rem' },
-      h('section', { class: 'card', 'aria-labelledby': 'lc-title' }, h('h2', { id: 'lc-title' }, 'P(danger), live'), chart.box),
+      h('section', { class: 'card', 'aria-labelledby': 'lc-title' }, h('h2', { id: 'lc-title' }, 'P(danger), live'), chart.box, chartEmpty),
       h('section', { class: 'card', 'aria-labelledby': 'ev-title' }, h('h2', { id: 'ev-title' }, 'Event log'), log, h('h2', { style: 'margin-top:1rem' }, 'Engine'), stats),
     ),
   );
 
-  let model: BrowserModel | null = null;
-  let ctx: AudioContext | null = null;
-  let stream: MediaStream | null = null;
-  let node: AudioWorkletNode | null = null;
-  let ring = new Float32Array(0);
-  let written = 0;
-  let sinceLast = 0;
-  let busy = false;
-  let t0 = 0;
-  let open: LiveEvent | null = null;
-  const points: { x: number; y: number }[] = [];
-  const thresholdLine: { x: number; y: number }[] = [];
-  const melMs: number[] = [];
-  const modelMs: number[] = [];
   let chartObj: Awaited<ReturnType<typeof makeChart<'line'>>> | null = null;
-  /** The latest window's top AudioSet classes (AudioSet-backbone models), as text. */
-  let heard = '';
+  let gone = false;
+  void makeChart(chart.canvas, {
+    type: 'line',
+    data: {
+      datasets: [
+        { label: 'P(danger)', data: monitor.points, borderColor: COLORS.lavender, backgroundColor: 'rgba(224,176,255,.15)', fill: 'origin', pointRadius: 0 },
+        { label: 'Threshold', data: monitor.thresholdLine, borderColor: COLORS.red, borderDash: [6, 4], pointRadius: 0 },
+      ],
+    },
+    options: { parsing: false, scales: { x: { type: 'linear', title: { display: true, text: 'seconds since listening started' } }, y: { min: 0, max: 1 } } },
+  }).then((c) => {
+    if (gone) c.destroy();
+    else chartObj = c;
+  });
 
-  const thr = () => Number(threshold.value);
-  threshold.addEventListener('input', () => (thresholdValue.textContent = pct(thr(), 0)));
+  threshold.addEventListener('input', () => {
+    monitor.threshold = Number(threshold.value);
+    thresholdValue.textContent = pct(monitor.threshold, 0);
+  });
+  hop.addEventListener('change', () => (monitor.hopSeconds = Number(hop.value)));
+  start.addEventListener('click', () => void monitor.start());
+  stop.addEventListener('click', () => monitor.stop());
+  save.addEventListener('click', async () => {
+    const wav = await monitor.lastWindowWav();
+    if (!wav) return;
+    const a = h('a', { href: URL.createObjectURL(wav), download: `sentinel-${new Date().toISOString().replace(/[:.]/g, '-')}.wav` });
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  });
+
+  /** The banner changes only with the state (it is read out when it changes); the status line carries the counts. */
+  function bannerText(): { text: string; alert: boolean } {
+    const m = monitor;
+    if (m.phase === 'starting') return { text: 'Starting: loading the model and asking for the microphone…', alert: false };
+    if (m.phase === 'idle') return { text: m.stoppedAt ? `Not listening (stopped at ${clock(m.stoppedAt)}).` : 'Not listening.', alert: false };
+    const open = m.alerting ? m.events[0] : null;
+    if (open) return { text: `⚠ Danger heard at ${clock(open.start)} (P(danger) ${percent(open.peak)})`, alert: true };
+    if (!m.checks) return { text: `✓ Listening: the first check comes once ${AUDIO.windowSeconds} s have been heard.`, alert: false };
+    const ended = m.events.find((e) => e.start >= m.startedAt!);
+    return { text: ended ? `✓ Listening. Last alert ended at ${clock(ended.end)}.` : '✓ Listening: no danger heard so far.', alert: false };
+  }
+
+  function statusText(): string {
+    const m = monitor;
+    if (m.phase !== 'listening') return m.checks ? `${m.checks} checks in the last session.` : '';
+    if (!m.last) return `Heard ${m.heardSeconds.toFixed(1)} of the first ${AUDIO.windowSeconds} s…`;
+    const verdict = verdictLine(m.last.probability >= m.last.threshold ? 'danger' : 'safe', m.last.probability, m.last.threshold);
+    return `${m.checks} checks since ${clock(m.startedAt!)}, every ${m.hopSeconds} s. Last at ${clock(m.last.at)}: ${verdict}.`;
+  }
 
   function showStats(): void {
-    const infer = melMs.map((m, i) => m + modelMs[i]);
-    stats.dataset.windows = String(infer.length);
+    const m = monitor;
+    const model = m.model;
+    const infer = m.melMs.map((x, i) => x + m.modelMs[i]);
+    stats.dataset.windows = String(m.checks);
     stats.dataset.inferMs = median(infer).toFixed(2);
-    stats.dataset.melMs = median(melMs).toFixed(2);
-    stats.dataset.modelMs = median(modelMs).toFixed(2);
+    stats.dataset.melMs = median(m.melMs).toFixed(2);
+    stats.dataset.modelMs = median(m.modelMs).toFixed(2);
     stats.dataset.backend = model?.backend ?? '';
     stats.dataset.features = model?.features ?? '';
     clear(
       stats,
       h('dt', {}, 'Model'), h('dd', {}, model ? `${model.version} (threshold ${pct(model.threshold, 0)})` : '—'),
       h('dt', {}, 'Backend'), h('dd', {}, model ? `${model.backend}${model.features ? ` (${model.features})` : ''}` : '—'),
-      h('dt', {}, 'Input'), h('dd', {}, ctx && model ? `${ctx.sampleRate} Hz → ${model.detector.frontEnd.sampleRate} Hz (${model.detector.frontEnd.name} front end)` : '—'),
-      ...(heard ? [h('dt', {}, 'Sounds like (last window)'), h('dd', { id: 'live-heard' }, heard)] : []),
-      h('dt', {}, 'Windows checked'), h('dd', {}, String(infer.length)),
-      h('dt', {}, 'Time per window'), h('dd', {}, infer.length ? `${median(infer).toFixed(1)} ms (mel ${median(melMs).toFixed(1)} + model ${median(modelMs).toFixed(1)}), median` : '—'),
+      h('dt', {}, 'Input'), h('dd', {}, m.sampleRate && model ? `${m.sampleRate} Hz → ${model.detector.frontEnd.sampleRate} Hz (${model.detector.frontEnd.name} front end)` : '—'),
+      ...(m.heard ? [h('dt', {}, 'Sounds like (last window)'), h('dd', { id: 'live-heard' }, m.heard)] : []),
+      h('dt', {}, 'Windows checked'), h('dd', {}, String(m.checks)),
+      h('dt', {}, 'Time per window'), h('dd', {}, infer.length ? `${median(infer).toFixed(1)} ms (mel ${median(m.melMs).toFixed(1)} + model ${median(m.modelMs).toFixed(1)}), median` : '—'),
     );
   }
 
-  function latestWindow(): Float32Array {
-    const out = new Float32Array(ring.length);
-    const at = written % ring.length;
-    out.set(ring.subarray(at), 0);
-    out.set(ring.subarray(0, at), ring.length - at);
-    return out;
-  }
-
-  async function infer(): Promise<void> {
-    if (!model || !ctx) return;
-    busy = true;
-    try {
-      const samples = latestWindow();
-      const a = performance.now();
-      const analysis = model.detector.analyseSamples(samples, ctx.sampleRate, { maxWindows: 1 });
-      const b = performance.now();
-      const [{ probability: p, classes }] = await model.detector.scores([analysis.windows[0].db], 1);
-      const c = performance.now();
-      melMs.push(b - a);
-      modelMs.push(c - b);
-      heard = classes ? classes.map((k) => `${k.label} ${pct(k.score, 0)}`).join(', ') : '';
-      onProbability(p, new Date());
-      showStats();
-    } catch (error) {
-      clear(msg, notice('error', `Inference failed: ${String((error as Error).message ?? error)}`));
-    } finally {
-      busy = false;
+  function showLog(): void {
+    if (!monitor.events.length) {
+      clear(log, h('li', { class: 'empty' }, monitor.phase === 'listening' ? 'No danger heard yet.' : 'No events yet: alerts are listed here while listening.'));
+      return;
     }
+    clear(log, ...monitor.events.map((e) => h('li', { class: 'danger' }, `⚠ ${clock(e.start)}–${clock(e.end)}: danger, peak ${percent(e.peak)}${e.open ? '' : ' (ended)'}`)));
   }
 
-  function onProbability(p: number, now: Date): void {
-    const x = (performance.now() - t0) / 1000;
-    points.push({ x, y: p });
-    thresholdLine.push({ x, y: thr() });
-    while (points.length > WEB.liveHistory) points.shift();
-    while (thresholdLine.length > WEB.liveHistory) thresholdLine.shift();
+  function render(): void {
+    const m = monitor;
+    start.disabled = m.phase !== 'idle';
+    stop.disabled = m.phase !== 'listening';
+    save.disabled = m.phase !== 'listening';
+    threshold.disabled = !m.model;
+    if (m.model) {
+      threshold.value = String(m.thresholdInUse());
+      thresholdValue.textContent = pct(m.thresholdInUse(), 0);
+    }
+    const b = bannerText();
+    if (banner.textContent !== b.text) {
+      banner.setAttribute('role', b.alert ? 'alert' : 'status');
+      banner.className = b.alert ? 'alert-banner' : 'alert-banner calm';
+      banner.textContent = b.text;
+    }
+    statusLine.textContent = statusText();
+    statusLine.dataset.checks = String(m.checks);
+    statusLine.dataset.phase = m.phase;
+    if (m.problem) clear(msg, notice('error', m.problem));
+    else if (m.phase === 'listening' && m.model) clear(msg, notice('ok', `Model ${m.model.version} running on ${m.model.backend}${m.model.downloaded ? `, ${(m.model.downloaded / 1024 ** 2).toFixed(1)} MB downloaded` : ', from the cache'}.`));
+    else clear(msg);
+    chartEmpty.hidden = m.points.length > 0;
     chartObj?.update('none');
-    if (p >= thr()) {
-      if (!open) {
-        const item = h('li', { class: 'danger' });
-        log.prepend(item);
-        open = { start: now, end: now, peak: p, item };
-        banner.className = 'alert-banner';
-        banner.setAttribute('role', 'alert');
-        banner.textContent = `⚠ Danger heard at ${clock(now)} (P ${pct(p, 0)})`;
-      }
-      open.end = now;
-      open.peak = Math.max(open.peak, p);
-      open.item.textContent = `⚠ ${clock(open.start)}–${clock(open.end)}: danger, peak ${pct(open.peak, 0)}`;
-    } else if (open) {
-      open.item.textContent += ' (ended)';
-      open = null;
-      banner.setAttribute('role', 'status');
-      banner.className = 'alert-banner calm';
-      banner.textContent = `✓ Listening. Last alert ended at ${clock(now)}.`;
-    }
+    showLog();
+    showStats();
+    showLevel();
   }
 
-  function onAudio(chunk: Float32Array): void {
-    if (!ctx) return; // a block posted just before stop
-    for (let i = 0; i < chunk.length; ) {
-      const at = written % ring.length;
-      const n = Math.min(chunk.length - i, ring.length - at);
-      ring.set(chunk.subarray(i, i + n), at);
-      written += n;
-      i += n;
-    }
-    sinceLast += chunk.length;
-    const hopSamples = Number(hop.value) * ctx.sampleRate;
-    if (written >= ring.length && sinceLast >= hopSamples && !busy) {
-      sinceLast = 0;
-      void infer();
-    }
+  function showLevel(): void {
+    const db = monitor.level;
+    level.value = Number.isFinite(db) ? Math.max(LEVEL_FLOOR_DB, Math.min(0, db)) : LEVEL_FLOOR_DB;
+    levelText.textContent = monitor.phase !== 'listening' ? '—' : Number.isFinite(db) && db > LEVEL_FLOOR_DB ? `${db.toFixed(0)} dBFS` : 'silent';
+    level.dataset.db = Number.isFinite(db) ? db.toFixed(1) : '';
   }
 
-  async function begin(): Promise<void> {
-    start.disabled = true;
-    clear(msg, notice('info', 'Loading the model and asking for the microphone…'));
-    try {
-      const { loadCurrentModel } = await import('../inference.ts');
-      model = await loadCurrentModel();
-      threshold.disabled = false;
-      threshold.value = String(model.threshold);
-      thresholdValue.textContent = pct(model.threshold, 0);
-      stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
-      ctx = new AudioContext();
-      await ctx.audioWorklet.addModule(new URL('capture-worklet.js', document.baseURI).href);
-      node = new AudioWorkletNode(ctx, 'sentinel-capture');
-      node.port.onmessage = (e: MessageEvent<Float32Array>) => onAudio(e.data);
-      ctx.createMediaStreamSource(stream).connect(node);
-      ring = new Float32Array(Math.round(AUDIO.windowSeconds * ctx.sampleRate));
-      written = 0;
-      sinceLast = 0;
-      t0 = performance.now();
-      chartObj = await makeChart(chart.canvas, {
-        type: 'line',
-        data: {
-          datasets: [
-            { label: 'P(danger)', data: points, borderColor: COLORS.lavender, backgroundColor: 'rgba(224,176,255,.15)', fill: 'origin', pointRadius: 0 },
-            { label: 'Threshold', data: thresholdLine, borderColor: COLORS.red, borderDash: [6, 4], pointRadius: 0 },
-          ],
-        },
-        options: { parsing: false, scales: { x: { type: 'linear', title: { display: true, text: 'seconds since start' } }, y: { min: 0, max: 1 } } },
-      });
-      stop.disabled = false;
-      save.disabled = false;
-      banner.className = 'alert-banner calm';
-      banner.textContent = `✓ Listening (first check after ${AUDIO.windowSeconds} s).`;
-      clear(msg, notice('ok', `Model ${model.version} running on ${model.backend}${model.downloaded ? `, ${(model.downloaded / 1024 ** 2).toFixed(1)} MB downloaded` : ', from the cache'}.`));
-      showStats();
-    } catch (error) {
-      halt();
-      const name = (error as DOMException).name;
-      const text = name === 'NotAllowedError' ? 'Microphone access was refused: allow it in the browser and try again.' : String((error as Error).message ?? error);
-      clear(msg, notice('error', text));
-    }
-  }
-
-  function halt(): void {
-    if (node) node.port.onmessage = null;
-    node?.disconnect();
-    stream?.getTracks().forEach((t) => t.stop());
-    void ctx?.close().catch(() => undefined);
-    node = null;
-    stream = null;
-    ctx = null;
-    start.disabled = false;
-    stop.disabled = true;
-    save.disabled = true;
-    if (open) open = null;
-    banner.setAttribute('role', 'status');
-    banner.className = 'alert-banner calm';
-    banner.textContent = 'Not listening.';
-  }
-
-  start.addEventListener('click', () => void begin());
-  stop.addEventListener('click', halt);
-  save.addEventListener('click', async () => {
-    if (!ctx || written < ring.length) return;
-    const rate = ctx.sampleRate;
-    const { encodeWav } = await import('../../../shared/audio/wav.ts');
-    const wav = encodeWav(latestWindow(), rate, { bitDepth: 16 });
-    const a = h('a', { href: URL.createObjectURL(new Blob([wav as Uint8Array<ArrayBuffer>], { type: 'audio/wav' })), download: `sentinel-${new Date().toISOString().replace(/[:.]/g, '-')}.wav` });
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-  });
-  showStats();
+  // The level changes ~20 times a second: drawn at most once per frame, and its text is not announced.
+  let frame = 0;
+  const onLevel = () => {
+    if (!frame) frame = requestAnimationFrame(() => {
+      frame = 0;
+      showLevel();
+      if (!monitor.last && monitor.phase === 'listening') statusLine.textContent = statusText();
+    });
+  };
+  monitor.addEventListener('change', render);
+  monitor.addEventListener('level', onLevel);
+  render();
   return () => {
-    halt();
+    // Leaving the page leaves the monitor listening: only this view stops.
+    gone = true;
+    monitor.removeEventListener('change', render);
+    monitor.removeEventListener('level', onLevel);
+    if (frame) cancelAnimationFrame(frame);
     chartObj?.destroy();
   };
 };
