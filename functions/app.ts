@@ -9,7 +9,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { swaggerUI } from '@hono/swagger-ui';
 import { zipSync } from 'fflate';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -28,6 +27,9 @@ import { CURRENT_ALIAS } from '../adapters/model-store.ts';
 import type { TrainingJob, TrainingKind } from '../worker/job.ts';
 import { ApiKeyVerifier, type AuthVariables } from './auth.ts';
 import { ApiError, errorResponse } from './errors.ts';
+import { docsRoutes } from './docs.ts';
+import { audit, httpBasics } from './observability.ts';
+import { EXAMPLES, errorResponses as documentedErrors, type ErrorCode } from './openapi-examples.ts';
 import { keysRouter } from './routes/keys.ts';
 import { crossSiteGuard, guardPort, hostGuard, RateLimiter, StorageQuota, type StoragePart } from './safety.ts';
 import type { ModelRegistry } from './model-registry.ts';
@@ -91,22 +93,12 @@ const ROLLBACK = new SentinelError('ROLLBACK', 'health probe rolled back');
 /** Multipart overhead allowed above a file limit (boundaries, part headers, small fields). */
 const FORM_OVERHEAD = 64 * 1024;
 
-const errorResponses = Object.fromEntries(
-  [
-    [400, 'Bad input'],
-    [401, 'API key missing'],
-    [403, 'API key invalid'],
-    [404, 'Not found'],
-    [409, 'Conflict with the current state'],
-    [413, 'Too large'],
-    [415, 'Unsupported media type'],
-    [429, 'Rate limit or storage quota reached (see Retry-After)'],
-    [503, 'Not ready, or storage failing'],
-  ].map(([status, description]) => [status, { description, content: { 'application/json': { schema: S.ErrorSchema } } }]),
-) as Record<400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503, { description: string; content: { 'application/json': { schema: typeof S.ErrorSchema } } }>;
+/** A route's documented errors: every code a named example under its status (functions/openapi-examples.ts). */
+const errors = (...codes: ErrorCode[]) => documentedErrors(S.ErrorSchema, ...codes);
 
-function json<T extends z.ZodType>(schema: T, description: string) {
-  return { description, content: { 'application/json': { schema } } };
+/** A JSON response with its examples (named, as /docs lists them), each a real answer of the API. */
+function json<T extends z.ZodType>(schema: T, description: string, examples: Record<string, z.input<T>>) {
+  return { description, content: { 'application/json': { schema, examples: Object.fromEntries(Object.entries(examples).map(([name, value]) => [name, { value }])) } } };
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -259,12 +251,14 @@ export function createApp(deps: AppDeps): SentinelApp {
 
   app.onError((error, c) => {
     const { status, body, unexpected } = errorResponse(error);
-    if (unexpected) log('error', 'request failed', { path: c.req.path, error: error instanceof Error ? error.stack ?? error.message : String(error) });
+    if (unexpected) log('error', 'request failed', { request_id: c.get('requestId'), path: c.req.path, error: error instanceof Error ? error.stack ?? error.message : String(error) });
     const retry = body.error.details?.retry_after_seconds;
     if (typeof retry === 'number') c.header('Retry-After', String(retry));
     return c.json(body, status as 400);
   });
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route ${c.req.method} ${c.req.path}.` } }, 404));
+  // Request id, access log, security headers and compression for every answer, refusals included.
+  for (const middleware of httpBasics(log, { crossOrigin: config.corsOrigins.length > 0 })) app.use('*', middleware);
   app.use('*', hostGuard(config.allowedHosts ?? []));
   app.use('*', crossSiteGuard(config.corsOrigins));
 
@@ -292,7 +286,7 @@ export function createApp(deps: AppDeps): SentinelApp {
       path: '/',
       tags: ['service'],
       summary: 'Service info (browsers get the console page)',
-      responses: { 200: json(S.ServiceInfoSchema, 'What this is and where the docs are') },
+      responses: { 200: json(S.ServiceInfoSchema, 'What this is and where the docs are', { service: EXAMPLES.serviceInfo }) },
     }),
     async (c) => {
       if (deps.consolePage && (c.req.header('accept') ?? '').includes('text/html')) return deps.consolePage(c) as never;
@@ -322,7 +316,7 @@ export function createApp(deps: AppDeps): SentinelApp {
       path: '/health',
       tags: ['service'],
       summary: 'Checks the database, the blob store and the model',
-      responses: { 200: json(S.HealthSchema, 'All good'), 503: json(S.HealthSchema, 'A dependency failed') },
+      responses: { 200: json(S.HealthSchema, 'All good', { ok: EXAMPLES.health }), 503: json(S.HealthSchema, 'A dependency failed', { no_model: EXAMPLES.healthDegraded }) },
     }),
     async (c) => {
       const check = async (fn: () => Promise<string | undefined>) => {
@@ -365,7 +359,7 @@ export function createApp(deps: AppDeps): SentinelApp {
       path: '/model/status',
       tags: ['models'],
       summary: 'The served model and the training state (seed fields kept)',
-      responses: { 200: json(S.ModelStatusSchema, 'Model and training status') },
+      responses: { 200: json(S.ModelStatusSchema, 'Model and training status', { serving: EXAMPLES.modelStatus }) },
     }),
     async (c) => {
       const current = await models.current().catch(() => null);
@@ -412,7 +406,10 @@ export function createApp(deps: AppDeps): SentinelApp {
           },
         },
       },
-      responses: { 200: json(S.PredictionSchema, 'The verdict'), ...pick(errorResponses, 400, 401, 403, 404, 409, 413, 415, 429, 503) },
+      responses: {
+        200: json(S.PredictionSchema, 'The verdict', { danger: EXAMPLES.predictionDanger, safe: EXAMPLES.predictionSafe }),
+        ...errors('invalid_request', 'no_file', 'too_many_files', 'empty', 'too_short', 'corrupt', 'missing_api_key', 'invalid_api_key', 'cross_site_request', 'upload_not_found', 'upload_used', 'upload_incomplete', 'payload_too_large', 'too_long', 'unsupported_format', 'unsupported_media_type', 'rate_limited', 'storage_quota_exceeded', 'model_not_ready', 'database_unavailable', 'storage_unavailable'),
+      },
     }),
     async (c) => {
       let bytes: Uint8Array;
@@ -494,7 +491,10 @@ export function createApp(deps: AppDeps): SentinelApp {
       security: predictSecurity,
       middleware: [predictGuard, rateLimit] as const,
       request: { params: S.IdParam, body: { content: { 'application/json': { schema: S.FeedbackSchema } }, required: true } },
-      responses: { 200: json(S.FeedbackResultSchema, 'Feedback stored'), ...pick(errorResponses, 400, 401, 403, 404, 415, 429, 503) },
+      responses: {
+        200: json(S.FeedbackResultSchema, 'Feedback stored', { kept_audio: EXAMPLES.feedbackResult }),
+        ...errors('invalid_request', 'missing_api_key', 'invalid_api_key', 'cross_site_request', 'prediction_not_found', 'unsupported_media_type', 'rate_limited', 'database_unavailable'),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -518,7 +518,10 @@ export function createApp(deps: AppDeps): SentinelApp {
       security: predictSecurity,
       middleware: [rateLimit] as const,
       request: { body: { content: { 'application/json': { schema: S.UploadRequestSchema } }, required: true } },
-      responses: { 201: json(S.UploadTicketSchema, 'Where and how to PUT the file'), ...pick(errorResponses, 400, 401, 403, 413, 415, 429, 503) },
+      responses: {
+        201: json(S.UploadTicketSchema, 'Where and how to PUT the file', { audio: EXAMPLES.uploadTicket }),
+        ...errors('invalid_request', 'invalid_content_type', 'missing_api_key', 'invalid_api_key', 'cross_site_request', 'payload_too_large', 'unsupported_media_type', 'rate_limited', 'storage_quota_exceeded', 'database_unavailable', 'storage_unavailable'),
+      },
     }),
     async (c) => {
       const body = c.req.valid('json');
@@ -654,7 +657,10 @@ export function createApp(deps: AppDeps): SentinelApp {
           },
         },
       },
-      responses: { 202: json(S.TrainAcceptedSchema, 'Queued; follow it at GET /sessions/{session_id}'), ...pick(errorResponses, 400, 401, 403, 404, 409, 413, 415) },
+      responses: {
+        202: json(S.TrainAcceptedSchema, 'Queued; follow it at GET /sessions/{session_id}', { queued: EXAMPLES.trainAccepted }),
+        ...errors('invalid_request', 'no_file', 'empty', 'invalid_zip', 'needs_both_labels', 'missing_api_key', 'invalid_api_key', 'cross_site_request', 'upload_not_found', 'upload_used', 'upload_incomplete', 'payload_too_large', 'zip_bomb', 'unsupported_media_type', 'database_unavailable', 'storage_unavailable'),
+      },
     });
 
   const trainWithUpload = (kind: 'retrain' | 'continue') => async (c: Context<Env>) => {
@@ -684,7 +690,7 @@ export function createApp(deps: AppDeps): SentinelApp {
       security: keyed,
       middleware: [admin] as const,
       request: { body: { content: { 'application/json': { schema: S.TrainJsonSchema.pick({ mode: true, epochs: true }) } } } },
-      responses: { 202: json(S.TrainAcceptedSchema, 'Queued'), ...pick(errorResponses, 400, 401, 403, 409, 415) },
+      responses: { 202: json(S.TrainAcceptedSchema, 'Queued', { queued: EXAMPLES.trainExistingAccepted }), ...errors('invalid_request', 'missing_api_key', 'invalid_api_key', 'cross_site_request', 'no_training_data', 'unsupported_media_type') },
     }),
     async (c) => {
       const body = c.req.valid('json');
@@ -703,7 +709,7 @@ export function createApp(deps: AppDeps): SentinelApp {
       tags: ['training'],
       summary: 'Training sessions, newest first',
       request: { query: S.SessionQuery },
-      responses: { 200: json(S.SessionListSchema, 'Sessions'), ...pick(errorResponses, 400) },
+      responses: { 200: json(S.SessionListSchema, 'Sessions', { sessions: EXAMPLES.sessionList }), ...errors('invalid_request') },
     }),
     async (c) => {
       const q = c.req.valid('query');
@@ -719,7 +725,7 @@ export function createApp(deps: AppDeps): SentinelApp {
       tags: ['training'],
       summary: 'One session: status, progress, per-epoch metrics, result',
       request: { params: S.IdParam },
-      responses: { 200: json(S.SessionSchema, 'The session'), ...pick(errorResponses, 404) },
+      responses: { 200: json(S.SessionSchema, 'The session', { succeeded: EXAMPLES.session }), ...errors('session_not_found') },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -737,7 +743,7 @@ export function createApp(deps: AppDeps): SentinelApp {
       path: '/models',
       tags: ['models'],
       summary: 'Every model version, newest first, and which one is current',
-      responses: { 200: json(S.ModelListSchema, 'Models') },
+      responses: { 200: json(S.ModelListSchema, 'Models', { models: EXAMPLES.modelList }) },
     }),
     async (c) => {
       const alias = await repo.getAlias(CURRENT_ALIAS);
@@ -758,7 +764,7 @@ export function createApp(deps: AppDeps): SentinelApp {
       request: { params: S.ModelFileParams },
       responses: {
         200: { description: 'The file', content: { 'application/octet-stream': { schema: z.any().openapi({ type: 'string', format: 'binary' }) } } },
-        ...pick(errorResponses, 401, 403, 404),
+        ...errors('missing_api_key', 'invalid_api_key', 'model_file_not_found'),
       },
     }),
     async (c) => {
@@ -796,9 +802,9 @@ export function createApp(deps: AppDeps): SentinelApp {
       tags: ['models'],
       summary: 'Serve this version (admin override of the gate)',
       security: keyed,
-      middleware: [admin] as const,
+      middleware: [audit(log, 'model.promote'), admin] as const,
       request: { params: S.VersionParam, body: { content: { 'application/json': { schema: S.ReasonSchema } } } },
-      responses: { 200: json(S.AliasChangeSchema, 'Now current'), ...pick(errorResponses, 401, 403, 404) },
+      responses: { 200: json(S.AliasChangeSchema, 'Now current', { promoted: EXAMPLES.promoted }), ...errors('invalid_request', 'missing_api_key', 'invalid_api_key', 'cross_site_request', 'model_not_found') },
     }),
     async (c) => {
       const { version } = c.req.valid('param');
@@ -807,6 +813,7 @@ export function createApp(deps: AppDeps): SentinelApp {
       const actor = `api-key:${c.get('apiKey').name}`;
       const reason = body.reason ?? 'promoted by hand';
       const change = await switchCurrent(version, actor, reason, 'archived');
+      c.set('audit', { ...change, reason });
       return c.json({ ...change, actor, reason }, 200);
     },
   );
@@ -818,9 +825,9 @@ export function createApp(deps: AppDeps): SentinelApp {
       tags: ['models'],
       summary: 'Serve the version that was current before the last change',
       security: keyed,
-      middleware: [admin] as const,
+      middleware: [audit(log, 'model.rollback'), admin] as const,
       request: { body: { content: { 'application/json': { schema: S.ReasonSchema } } } },
-      responses: { 200: json(S.AliasChangeSchema, 'Rolled back'), ...pick(errorResponses, 401, 403, 409) },
+      responses: { 200: json(S.AliasChangeSchema, 'Rolled back', { rolled_back: EXAMPLES.rolledBack }), ...errors('invalid_request', 'missing_api_key', 'invalid_api_key', 'cross_site_request', 'nothing_to_roll_back') },
     }),
     async (c) => {
       const body = c.req.valid('json');
@@ -829,11 +836,12 @@ export function createApp(deps: AppDeps): SentinelApp {
       const actor = `api-key:${c.get('apiKey').name}`;
       const reason = body.reason ?? `rollback from ${last.to_version}`;
       const change = await switchCurrent(last.from_version, actor, reason, 'rejected');
+      c.set('audit', { ...change, reason });
       return c.json({ ...change, actor, reason }, 200);
     },
   );
 
-  app.route('/keys', keysRouter({ repo, keys, admin, hook }));
+  app.route('/keys', keysRouter({ repo, keys, admin, hook, audit: (action) => audit(log, action) }));
 
   // ---- stats and exports ----
 
@@ -843,7 +851,7 @@ export function createApp(deps: AppDeps): SentinelApp {
       path: '/stats',
       tags: ['stats'],
       summary: 'Dataset distribution, predictions per class and day, confidence distribution',
-      responses: { 200: json(S.StatsSchema, 'Figures for the console') },
+      responses: { 200: json(S.StatsSchema, 'Figures for the console', { last_30_days: EXAMPLES.stats }) },
     }),
     async (c) => {
       const since = new Date(Date.now() - API.statsDays * 86_400_000);
@@ -882,7 +890,7 @@ export function createApp(deps: AppDeps): SentinelApp {
       middleware: [admin] as const,
       responses: {
         200: { description: 'application/zip', content: { 'application/zip': { schema: z.any().openapi({ type: 'string', format: 'binary' }) } } },
-        ...pick(errorResponses, 401, 403),
+        ...errors('missing_api_key', 'invalid_api_key'),
       },
     }),
     async (c) => {
@@ -912,7 +920,7 @@ export function createApp(deps: AppDeps): SentinelApp {
       description: 'Acoustic distress detection. Errors are always {"error": {"code", "message"}}.',
     },
   });
-  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'Sentinel API' }));
+  app.route('/docs', docsRoutes('/openapi.json'));
   if (deps.blobHandler) {
     const handler = deps.blobHandler;
     const uploadPut = new RegExp(`^${SERVICE.blob.localRoute}/uploads/([0-9a-f-]{36})/`);
@@ -936,9 +944,5 @@ function recentResult(seconds: number, fn: () => Promise<void>): () => Promise<v
     if (!last || now - last.at >= seconds * 1000) last = { at: now, run: fn() };
     return last.run;
   };
-}
-
-function pick<T extends Record<number, unknown>, K extends keyof T>(record: T, ...keys: K[]): Pick<T, K> {
-  return Object.fromEntries(keys.map((k) => [k, record[k]])) as Pick<T, K>;
 }
 

@@ -5,7 +5,9 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Context } from 'hono';
+import { serveStatic } from '@hono/node-server/serve-static';
+import type { Context, MiddlewareHandler } from 'hono';
+import { API } from '../shared/config.ts';
 import { AUDIO } from '../shared/config.ts';
 
 export const BUILTIN_CONSOLE = `<!doctype html>
@@ -62,5 +64,26 @@ form.addEventListener('submit', async (e) => {
 /** GET / for browsers: web/dist/index.html when the web console is built, else the built-in page. */
 export function consolePage(webDist: string): (c: Context) => Promise<Response> {
   const index = join(webDist, 'index.html');
-  return async (c) => (existsSync(index) ? c.html(await readFile(index, 'utf8')) : c.html(BUILTIN_CONSOLE));
+  return async (c) => {
+    // Revalidated on every load: it names the current build's hashed files.
+    c.header('Cache-Control', 'no-cache');
+    return existsSync(index) ? c.html(await readFile(index, 'utf8')) : c.html(BUILTIN_CONSOLE);
+  };
+}
+
+/** Vite names every file under assets/ by a hash of its content (web/vite.config.ts). */
+const HASHED = /^\/assets\/[^/]+-[\w-]{8}\.\w+$/;
+
+/**
+ * The console's files (web/dist): hashed ones cached for good, the rest (index.html, the audio worklet) revalidated
+ * on each use, so a new build is picked up at once.
+ */
+export function consoleAssets(webDist: string): MiddlewareHandler {
+  const serve = serveStatic({ root: webDist });
+  return async (c, next) => {
+    const res = await serve(c, next);
+    // serveStatic's onFound runs after the response is made, too late for a header: set on the response itself.
+    res?.headers.set('Cache-Control', HASHED.test(c.req.path) ? API.immutableCacheControl : 'no-cache');
+    return res;
+  };
 }

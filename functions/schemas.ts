@@ -71,9 +71,14 @@ export const PredictionSchema = z
   .object({
     prediction: label.openapi({ description: 'Seed name of `class`.' }),
     class: label,
-    confidence: z.number().openapi({ description: 'probability for danger, 1 - probability for safe' }),
-    probability: z.number().openapi({ description: 'P(danger) of the most dangerous window' }),
-    threshold: z.number(),
+    confidence: z.number().openapi({
+      description:
+        'Confidence in the verdict given (`class`): `probability` for a danger verdict, 1 − `probability` for a safe one. ' +
+        'A safe verdict at P(danger) 0.59 with threshold 0.79 has confidence 0.41: read `probability` against `threshold` ' +
+        'to say how close a call was ("Safe — P(danger) 59%, below the 79% threshold").',
+    }),
+    probability: z.number().openapi({ description: 'P(danger): the model\'s probability of danger in the most dangerous window, 0 to 1.' }),
+    threshold: z.number().openapi({ description: "The served model's decision threshold: danger when `probability` ≥ `threshold`." }),
     duration: z.number().openapi({ description: 'seconds' }),
     windows: z.array(
       z.object({

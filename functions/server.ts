@@ -16,7 +16,6 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { serveStatic } from '@hono/node-server/serve-static';
 import pino from 'pino';
 import { API } from '../shared/config.ts';
 import { FsBlobStore } from '../adapters/blob/fs.ts';
@@ -31,7 +30,7 @@ import { ThreadRunner } from '../worker/thread-runner.ts';
 import type { TrainingJob } from '../worker/job.ts';
 import { createApp } from './app.ts';
 import { ensureAdminKey, registerDefaultModel } from './bootstrap.ts';
-import { consolePage } from './console.ts';
+import { consoleAssets, consolePage } from './console.ts';
 import { InProcessEngine, ThreadPoolEngine } from './inference.ts';
 import { ModelRegistry } from './model-registry.ts';
 
@@ -106,7 +105,7 @@ export async function startLocalStack(env: Env = process.env): Promise<LocalStac
     consolePage: consolePage(webDist),
     clientAddress: (c) => (c.env?.incoming ? getConnInfo(c).remote.address : undefined),
     // The web console's assets, once built (GET and HEAD only: a POST is not a way to fetch the page).
-    ...(existsSync(webDist) ? { assets: serveStatic({ root: webDist }) } : {}),
+    ...(existsSync(webDist) ? { assets: consoleAssets(webDist) } : {}),
     // Unzipping, manifest parsing and decoding a dataset's clips run on a thread: the API keeps answering meanwhile.
     intake: intakeZipOnThread,
     log,

@@ -38,6 +38,9 @@ export const LAMBDA_WASM_FILES: readonly string[] = [
   'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm',
 ];
 
+/** /docs's Swagger UI files (functions/docs.ts), copied beside the bundle: the Lambda has no node_modules. */
+export const LAMBDA_DOCS_FILES: readonly string[] = ['node_modules/swagger-ui-dist/swagger-ui-bundle.js', 'node_modules/swagger-ui-dist/swagger-ui.css'];
+
 /** Lambda limits for a zip deployment package: 50 MB zipped (direct upload), 250 MB unzipped. */
 export const LAMBDA_MAX_ZIPPED_BYTES = 50 * 1024 ** 2;
 export const LAMBDA_MAX_UNZIPPED_BYTES = 250 * 1024 ** 2;

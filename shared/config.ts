@@ -441,6 +441,13 @@ export const API = Object.freeze({
   healthWriteProbeSeconds: 5,
   /** Abandoned uploads (pending after their URL expired) are swept this often, seconds, by the local stack. */
   sweepIntervalSeconds: 900,
+  /** Responses smaller than this go out uncompressed, bytes: a /predict verdict (~1 KB) gains nothing from gzip. */
+  compressMinBytes: 4096,
+  /** An incoming X-Request-Id longer than this is replaced by a fresh one (hono/request-id's own default). */
+  requestIdMaxLength: 255,
+  /** Cache-Control of the console's hashed files (web/dist/assets) and the pinned /docs files: a new build or
+   *  version gets new URLs, so the old ones never change. */
+  immutableCacheControl: 'public, max-age=31536000, immutable',
 });
 
 /** Retraining worker (worker/): how a job is run, retried and gated. */

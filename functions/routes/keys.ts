@@ -8,6 +8,7 @@ import type { ApiKey } from '../../shared/ports/db-schema.ts';
 import type { Repository } from '../../shared/ports/repository.ts';
 import { BOOTSTRAP_KEY_NAME, generateApiKey, hashApiKey, type ApiKeyVerifier, type AuthVariables } from '../auth.ts';
 import { ApiError } from '../errors.ts';
+import { EXAMPLES, errorResponses, type ErrorCode } from '../openapi-examples.ts';
 import { ErrorSchema } from '../schemas.ts';
 
 type Env = { Variables: AuthVariables };
@@ -27,15 +28,25 @@ const CreateKeySchema = z
   .openapi('CreateApiKey');
 const KeyIdParam = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: 'id', in: 'path' } }) });
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-const error = (description: string) => json(ErrorSchema, description);
+const json = <T extends z.ZodType>(schema: T, description: string, example: z.input<T>) => ({
+  description,
+  content: { 'application/json': { schema, examples: { example: { value: example } } } },
+});
+const errors = (...codes: ErrorCode[]) => errorResponses(ErrorSchema, ...codes);
 
 function keyBody(k: ApiKey): z.infer<typeof KeySchema> {
   return { id: k.id, name: k.name, created_at: k.created_at.toISOString(), revoked_at: k.revoked_at ? k.revoked_at.toISOString() : null };
 }
 
-export function keysRouter(deps: { repo: Repository; keys: ApiKeyVerifier; admin: MiddlewareHandler<Env>; hook: ConstructorParameters<typeof OpenAPIHono<Env>>[0] }) {
-  const { repo, keys, admin } = deps;
+export function keysRouter(deps: {
+  repo: Repository;
+  keys: ApiKeyVerifier;
+  admin: MiddlewareHandler<Env>;
+  hook: ConstructorParameters<typeof OpenAPIHono<Env>>[0];
+  /** The audit-line middleware of an action (functions/observability.ts). */
+  audit: (action: string) => MiddlewareHandler<Env>;
+}) {
+  const { repo, keys, admin, audit } = deps;
   const router = new OpenAPIHono<Env>(deps.hook);
   const security = [{ ApiKey: [] as string[] }];
 
@@ -47,7 +58,7 @@ export function keysRouter(deps: { repo: Repository; keys: ApiKeyVerifier; admin
       summary: 'Every API key (live and revoked), newest first; never the keys themselves',
       security,
       middleware: [admin] as const,
-      responses: { 200: json(KeyListSchema, 'Keys'), 401: error('API key missing'), 403: error('API key invalid') },
+      responses: { 200: json(KeyListSchema, 'Keys', EXAMPLES.apiKeyList), ...errors('missing_api_key', 'invalid_api_key') },
     }),
     async (c) => {
       const list = await repo.listApiKeys();
@@ -65,7 +76,7 @@ export function keysRouter(deps: { repo: Repository; keys: ApiKeyVerifier; admin
       description: 'The console checks a key here when it is entered, so a wrong key is refused before any upload starts.',
       security,
       middleware: [admin] as const,
-      responses: { 200: json(KeySchema, 'The key presented'), 401: error('API key missing'), 403: error('API key invalid or revoked') },
+      responses: { 200: json(KeySchema, 'The key presented', EXAMPLES.apiKey), ...errors('missing_api_key', 'invalid_api_key') },
     }),
     async (c) => {
       const { id } = c.get('apiKey');
@@ -83,15 +94,19 @@ export function keysRouter(deps: { repo: Repository; keys: ApiKeyVerifier; admin
       tags: ['keys'],
       summary: 'A new API key (shown once in the answer)',
       security,
-      middleware: [admin] as const,
+      middleware: [audit('api_key.create'), admin] as const,
       request: { body: { content: { 'application/json': { schema: CreateKeySchema } }, required: true } },
-      responses: { 201: json(NewKeySchema, 'The key'), 400: error('Bad name'), 401: error('API key missing'), 403: error('API key invalid') },
+      responses: {
+        201: json(NewKeySchema, 'The key', EXAMPLES.newApiKey),
+        ...errors('invalid_request', 'reserved_name', 'missing_api_key', 'invalid_api_key', 'cross_site_request', 'unsupported_media_type'),
+      },
     }),
     async (c) => {
       const { name } = c.req.valid('json');
       if (name === BOOTSTRAP_KEY_NAME) throw new ApiError(400, 'reserved_name', `"${BOOTSTRAP_KEY_NAME}" names the configured admin key; choose another name.`);
       const key = generateApiKey();
       const row = await repo.createApiKey({ name, key_hash: await hashApiKey(key) });
+      c.set('audit', { created_id: row.id, created_name: name });
       await repo.recordEvent('api_key.created', { id: row.id, name, actor: c.get('apiKey').name });
       return c.json({ ...keyBody(row), key }, 201);
     },
@@ -104,14 +119,11 @@ export function keysRouter(deps: { repo: Repository; keys: ApiKeyVerifier; admin
       tags: ['keys'],
       summary: 'Revoke a key: it stops working at once in this process, within seconds in others',
       security,
-      middleware: [admin] as const,
+      middleware: [audit('api_key.revoke'), admin] as const,
       request: { params: KeyIdParam },
       responses: {
-        200: json(KeySchema, 'Revoked'),
-        401: error('API key missing'),
-        403: error('API key invalid'),
-        404: error('No such key'),
-        409: error('Already revoked, or the last live key'),
+        200: json(KeySchema, 'Revoked', EXAMPLES.revokedApiKey),
+        ...errors('missing_api_key', 'invalid_api_key', 'cross_site_request', 'api_key_not_found', 'already_revoked', 'last_api_key'),
       },
     }),
     async (c) => {
@@ -124,6 +136,7 @@ export function keysRouter(deps: { repo: Repository; keys: ApiKeyVerifier; admin
       if (all.filter((k) => k.revoked_at === null).length === 1) throw new ApiError(409, 'last_api_key', 'This is the last live API key: create another one first.');
       await repo.revokeApiKey(id);
       keys.forget();
+      c.set('audit', { revoked_name: target.name });
       await repo.recordEvent('api_key.revoked', { id, name: target.name, actor: c.get('apiKey').name });
       const revoked = (await repo.listApiKeys()).find((k) => k.id === id)!;
       return c.json(keyBody(revoked), 200);

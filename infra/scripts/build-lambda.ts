@@ -8,9 +8,9 @@ import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { LAMBDA_BANNER, LAMBDA_BUNDLE_DIR, LAMBDA_EXTERNAL, LAMBDA_WASM_FILES } from '../lambda-bundle.ts';
+import { LAMBDA_BANNER, LAMBDA_BUNDLE_DIR, LAMBDA_DOCS_FILES, LAMBDA_EXTERNAL, LAMBDA_WASM_FILES } from '../lambda-bundle.ts';
 
-/** Bundles functions/api.ts into `outDir` (index.mjs + the wasm binaries); returns the files written. */
+/** Bundles functions/api.ts into `outDir` (index.mjs + the wasm binaries + /docs's files); returns the files written. */
 export async function buildLambdaBundle(root: string, outDir: string): Promise<string[]> {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
@@ -27,8 +27,9 @@ export async function buildLambdaBundle(root: string, outDir: string): Promise<s
     external: [...LAMBDA_EXTERNAL],
     logLevel: 'error',
   });
-  for (const file of LAMBDA_WASM_FILES) copyFileSync(join(root, file), join(outDir, basename(file)));
-  return ['index.mjs', ...LAMBDA_WASM_FILES.map((f) => basename(f))];
+  const copied = [...LAMBDA_WASM_FILES, ...LAMBDA_DOCS_FILES];
+  for (const file of copied) copyFileSync(join(root, file), join(outDir, basename(file)));
+  return ['index.mjs', ...copied.map((f) => basename(f))];
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -8,6 +8,7 @@ export const suites: Record<string, () => Promise<BenchCase[]>> = {
   audio: async () => (await import('./cases/audio.ts')).audioBenchCases,
   model: async () => (await import('./cases/model.ts')).modelBenchCases,
   serving: async () => (await import('./cases/serving.ts')).servingBenchCases,
+  http: async () => (await import('./cases/http.ts')).httpBenchCases,
 };
 
 /** What `npm run bench` runs without --suite: the issue figures. `model` (embedding by alpha, size, batch) is exploratory. */

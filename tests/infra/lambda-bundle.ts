@@ -88,6 +88,12 @@ try {
       r.predict.statusCode === 200 && typeof predict?.probability === 'number' && predict.model_version === version,
       `POST /predict -> ${r.predict.statusCode} class=${predict?.class} probability=${predict?.probability?.toFixed(3)} model=${predict?.model_version}`,
     );
+    check(typeof r.requestId === 'string' && r.requestId.length > 0, `GET /health answers with X-Request-Id ${r.requestId}`);
+    check(r.docs.statusCode === 200 && r.docs.script !== null, `GET /docs -> ${r.docs.statusCode}, names ${r.docs.script}`);
+    check(
+      r.docsAsset?.statusCode === 200 && r.docsAsset.encoding === 'gzip' && (r.docsAsset.cacheControl ?? '').includes('immutable'),
+      `GET ${r.docs.script} (gzip) -> ${r.docsAsset?.statusCode} ${r.docsAsset?.encoding} ${r.docsAsset?.cacheControl}`,
+    );
     console.log(
       `cold start: ${r.importMs.toFixed(0)} ms init (import + services + model), first /health answered at ${r.coldStartMs.toFixed(0)} ms ` +
         `after process start; first /predict ${r.predictMs.toFixed(0)} ms, warm /predict ${r.warmPredictMs.toFixed(0)} ms; RSS ${r.rssMb.toFixed(0)} MB`,
@@ -122,6 +128,9 @@ interface InvokeResult {
   rssMb: number;
   health: { statusCode: number; body: string };
   predict: { statusCode: number; body: string };
+  requestId: string | null;
+  docs: { statusCode: number; script: string | null };
+  docsAsset: { statusCode: number; encoding: string | null; cacheControl: string | null } | null;
 }
 
 function safeJson(text: string): unknown {

@@ -54,8 +54,15 @@ t = performance.now();
 await handler(event('POST', '/predict', body, { 'content-type': type }), context);
 const warmPredictMs = performance.now() - t;
 const decode = (r) => ({ statusCode: r.statusCode, body: r.isBase64Encoded ? Buffer.from(r.body, 'base64').toString() : r.body });
+// /docs from the files beside the bundle, its script gzipped by the same middleware as locally.
+const docs = await handler(event('GET', '/docs'), context);
+const script = /src="([^"]+swagger-ui-bundle\.js)"/.exec(decode(docs).body)?.[1];
+const asset = script ? await handler(event('GET', script, undefined, { 'accept-encoding': 'gzip' }), context) : null;
 console.log('RESULT ' + JSON.stringify({
   importMs, coldStartMs, predictMs, warmPredictMs, rssMb: process.memoryUsage().rss / 1024 ** 2,
   health: decode(health), predict: decode(predict),
+  requestId: health.headers?.['x-request-id'] ?? null,
+  docs: { statusCode: docs.statusCode, script: script ?? null },
+  docsAsset: asset && { statusCode: asset.statusCode, encoding: asset.headers?.['content-encoding'] ?? null, cacheControl: asset.headers?.['cache-control'] ?? null },
 }));
 process.exit(0);
