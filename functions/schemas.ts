@@ -84,7 +84,12 @@ export const PredictionSchema = z
       z.object({
         start: z.number(),
         end: z.number(),
-        probability: z.number(),
+        probability: z.number().openapi({ description: "P(danger); 0 for a window the level gate skipped (`skipped: 'quiet'`)" }),
+        level: z.number().openapi({ description: "RMS level of the window's audio, dB re full scale (-120 for digital silence)" }),
+        skipped: z
+          .literal('quiet')
+          .optional()
+          .openapi({ description: "Present when the model did not score the window: 'quiet' = its level is below the level gate's floor (-50 dB by default)" }),
         classes: z
           .array(z.object({ label: z.string(), score: z.number() }))
           .optional()

@@ -21,7 +21,12 @@ export interface ClassScore {
 export interface WindowPrediction {
   start: number;
   end: number;
+  /** P(danger); 0 for a window the level gate skipped (the model did not hear it). */
   probability: number;
+  /** RMS level of the window's audio, dB re full scale (-120 for digital silence). */
+  level: number;
+  /** Set when the model did not score the window: 'quiet' = below the level gate's floor (LEVEL_GATE). */
+  skipped?: 'quiet';
   /** What the window sounds like to the backbone: its top classes (models with a class head only). */
   classes?: ClassScore[];
 }

@@ -13,7 +13,7 @@ import { checkFiniteWindows, checkSampleRange } from './limits.js';
 import { frontEnd, librosaEngine, type FrontEnd, type FrontEndName } from './frontends/index.js';
 import type { MelSpectrogram } from './mel.js';
 import { resample } from './resample.js';
-import { fixLength, toMono, windowGeometry, windowStarts } from './signal.js';
+import { fixLength, toMono, windowGeometry, windowLevels, windowStarts } from './signal.js';
 
 export interface AnalyseOptions extends DecodeOptions {
   /**
@@ -34,6 +34,8 @@ export interface SpectrogramWindow {
   end: number;
   /** The front end's features (log-mel dB for librosa), float32 row-major [mel][frame]: nMels x frames. */
   db: Float32Array;
+  /** RMS level of the window's real samples at the front end's rate, dB re full scale (signal.ts windowLevels). */
+  level: number;
 }
 
 export interface Analysis {
@@ -76,17 +78,21 @@ export function analyseSamples(mono: Float32Array, sampleRate: number, options: 
     }
     starts = starts.slice(0, options.maxWindows);
   }
-  const window = (start: number, db: Float32Array): SpectrogramWindow => ({
+  const window = (start: number, db: Float32Array, level: number): SpectrogramWindow => ({
     start: start / rate,
     end: Math.min((start + windowLength) / rate, duration),
     db,
+    level,
   });
 
-  const windows = [window(0, mel.features(fixedClip(mono, sampleRate, mel)))];
+  const clip = fixedClip(mono, sampleRate, mel);
+  const windows = [window(0, mel.features(clip), windowLevels(clip.subarray(0, Math.min(windowLength, targetLength)), [0], windowLength)[0])];
   if (starts.length > 1) {
+    // The rest from the whole recording resampled once; the front end computes each frame of it once.
     const y = sampleRate === rate ? mono : resample(mono, sampleRate, rate);
-    const rest = mel.featureWindows(y, starts.slice(1), windowLength);
-    rest.forEach((db, i) => windows.push(window(starts[i + 1], db)));
+    const rest = starts.slice(1);
+    const levels = windowLevels(y, rest, windowLength);
+    mel.featureWindows(y, rest, windowLength).forEach((db, i) => windows.push(window(rest[i], db, levels[i])));
   }
   return { frontEnd: mel.name, sampleRate: rate, nMels: mel.nMels, frames: mel.windowFrames, sourceSampleRate: sampleRate, duration, windows };
 }

@@ -1,5 +1,5 @@
 /** Small signal utilities with librosa's semantics: mono downmix, fix_length, sliding analysis windows. */
-import { AUDIO } from '../config.js';
+import { AUDIO, LEVEL_GATE } from '../config.js';
 import { invalidArgument } from '../errors.js';
 
 /**
@@ -101,4 +101,30 @@ export function slidingWindows(x: Float32Array, sampleRate: number, options: Win
     end: Math.min((s + windowLength) / sampleRate, duration),
     samples: fixLength(x.subarray(s), windowLength),
   }));
+}
+
+/**
+ * Level of each window x[s, s + length) (its real samples, none of the zero padding past x's end): RMS in dB re full
+ * scale (1.0), LEVEL_GATE.silenceDb at the least. One pass over x: sums of squares over the segments between window
+ * edges, each window adding up its segments (overlapping windows share them, and no difference of running sums loses
+ * a quiet window next to a loud one).
+ */
+export function windowLevels(x: Float32Array, starts: readonly number[], length: number): number[] {
+  const edges = [...new Set(starts.flatMap((s) => [Math.min(s, x.length), Math.min(s + length, x.length)]))].sort((a, b) => a - b);
+  const segment = new Float64Array(edges.length); // segment[i]: sum of squares over [edges[i], edges[i + 1])
+  for (let i = 0; i + 1 < edges.length; i++) {
+    let sum = 0;
+    for (let j = edges[i]; j < edges[i + 1]; j++) sum += x[j] * x[j];
+    segment[i] = sum;
+  }
+  const at = new Map(edges.map((e, i) => [e, i]));
+  return starts.map((s) => {
+    const from = Math.min(s, x.length);
+    const to = Math.min(s + length, x.length);
+    let sum = 0;
+    for (let i = at.get(from)!; i < at.get(to)!; i++) sum += segment[i];
+    const n = to - from;
+    const meanSquare = n > 0 ? sum / n : 0;
+    return meanSquare > 0 ? Math.max(LEVEL_GATE.silenceDb, 10 * Math.log10(meanSquare)) : LEVEL_GATE.silenceDb;
+  });
 }

@@ -3,18 +3,19 @@
  * classifier and its manifest), analyses audio with the model's own front end, converts windows to the model's input
  * with one reused buffer, and runs them in batches. A recording is danger when any window reaches the threshold;
  * events merge consecutive hits. Models with a class head (the AudioSet backbone) also name what each window sounds
- * like: their top classes.
+ * like: their top classes. The level gate (LEVEL_GATE) keeps windows below its floor from the model: they count as
+ * not dangerous and are marked `skipped: 'quiet'`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { API, MODEL } from '../config.ts';
-import { analyse, analyseSamples, frontEnd, type AnalyseOptions, type Analysis, type FrontEnd } from '../audio/index.ts';
+import { API, LEVEL_GATE, MODEL } from '../config.ts';
+import { analyse, analyseSamples, frontEnd, type AnalyseOptions, type Analysis, type FrontEnd, type SpectrogramWindow } from '../audio/index.ts';
 import { invalidArgument } from '../errors.ts';
 import { loadArtifact } from '../model/artifact.ts';
 import { fusedOutputs } from '../model/fused.ts';
 import type { ModelFiles } from '../model/files.ts';
 import { melToModelInput, REPRESENTATION_SHAPES } from '../model/input.ts';
 import type { ModelManifest } from '../model/types.ts';
-import type { ClassScore, Prediction } from '../types.ts';
+import type { ClassScore, Prediction, WindowPrediction } from '../types.ts';
 import { windowsToEvents } from './events.ts';
 
 /** One window's model outputs: P(danger) and, for models with a class head, its top classes. */
@@ -93,14 +94,18 @@ export class Detector {
     return out;
   }
 
-  /** Verdict on an analysed recording, from window scores computed here or given (micro-batched callers). */
-  async predict(analysis: Analysis, options: { threshold?: number; scores?: WindowScore[] } = {}): Promise<Prediction> {
+  /**
+   * Verdict on an analysed recording, from window scores computed here (quiet windows skipped) or given
+   * (micro-batched callers). levelFloorDb overrides LEVEL_GATE.floorDb (null: gate off).
+   */
+  async predict(analysis: Analysis, options: { threshold?: number; scores?: WindowScore[]; levelFloorDb?: number | null } = {}): Promise<Prediction> {
     if (analysis.frontEnd !== this.frontEnd.name) {
       throw invalidArgument(`This model reads ${this.frontEnd.name} features; the analysis has ${analysis.frontEnd}.`, { model: this.frontEnd.name, analysis: analysis.frontEnd });
     }
     const threshold = options.threshold ?? this.threshold;
-    const scores = options.scores ?? (await this.scores(analysis.windows.map((w) => w.db)));
-    return verdict(analysis, scores, threshold, this.version);
+    const floor = options.levelFloorDb === undefined ? LEVEL_GATE.floorDb : options.levelFloorDb;
+    const scores = options.scores ?? (await gatedScores(analysis.windows, (mels) => this.scores(mels), floor));
+    return verdict(analysis, scores, threshold, this.version, floor);
   }
 
   dispose(): void {
@@ -114,11 +119,44 @@ export function topClasses(logits: ArrayLike<number>, labels: readonly string[],
   return order.slice(0, k).map((i) => ({ label: labels[i], score: 1 / (1 + Math.exp(-logits[i])) }));
 }
 
-/** Assembles a Prediction from window scores or probabilities (pure; shared with the browser's live monitor). */
-export function verdict(analysis: Pick<Analysis, 'windows' | 'duration'>, scores: readonly (WindowScore | number)[], threshold: number, modelVersion: string): Prediction {
-  const windows = analysis.windows.map((w, i) => {
+/** Whether the level gate keeps this window from the model: its level is below the floor (null: gate off). */
+export function isQuiet(window: Pick<SpectrogramWindow, 'level'>, floorDb: number | null = LEVEL_GATE.floorDb): boolean {
+  return floorDb !== null && window.level < floorDb;
+}
+
+/**
+ * Window scores with the level gate: only windows at or above the floor go to `score` (the model, or a micro-batcher
+ * in front of it); a quiet one gets P(danger) 0, which verdict() marks skipped. Aligned with `windows`.
+ */
+export async function gatedScores(
+  windows: readonly Pick<SpectrogramWindow, 'db' | 'level'>[],
+  score: (mels: Float32Array[]) => Promise<WindowScore[]>,
+  floorDb: number | null = LEVEL_GATE.floorDb,
+): Promise<WindowScore[]> {
+  const heard = windows.flatMap((w, i) => (isQuiet(w, floorDb) ? [] : [i]));
+  const scores = heard.length > 0 ? await score(heard.map((i) => windows[i].db)) : [];
+  const out: WindowScore[] = windows.map(() => ({ probability: 0 }));
+  heard.forEach((i, j) => (out[i] = scores[j]));
+  return out;
+}
+
+/**
+ * Assembles a Prediction from window scores or probabilities (pure; shared with the browser's live monitor). A window
+ * below the level floor is `skipped: 'quiet'` with P(danger) 0 whatever score it was given: it never reaches the
+ * threshold or an event, and a recording that is quiet throughout is safe with probability 0.
+ */
+export function verdict(
+  analysis: Pick<Analysis, 'windows' | 'duration'>,
+  scores: readonly (WindowScore | number)[],
+  threshold: number,
+  modelVersion: string,
+  levelFloorDb: number | null = LEVEL_GATE.floorDb,
+): Prediction {
+  const windows = analysis.windows.map((w, i): WindowPrediction => {
     const s = scores[i];
-    return typeof s === 'number' ? { start: w.start, end: w.end, probability: s } : { start: w.start, end: w.end, probability: s.probability, ...(s.classes ? { classes: s.classes } : {}) };
+    const at = { start: w.start, end: w.end, level: w.level };
+    if (isQuiet(w, levelFloorDb)) return { ...at, probability: 0, skipped: 'quiet' };
+    return typeof s === 'number' ? { ...at, probability: s } : { ...at, probability: s.probability, ...(s.classes ? { classes: s.classes } : {}) };
   });
   const probabilities = windows.map((w) => w.probability);
   const probability = Math.max(0, ...probabilities);

@@ -6,7 +6,7 @@ import type { DangerEvent, WindowPrediction } from '../types.ts';
  * from the first hit's start to the last hit's end; the peak is the highest window probability in it.
  * Windows must be sorted by start time (as sliding windows are).
  */
-export function windowsToEvents(windows: readonly WindowPrediction[], threshold: number): DangerEvent[] {
+export function windowsToEvents(windows: readonly Pick<WindowPrediction, 'start' | 'end' | 'probability'>[], threshold: number): DangerEvent[] {
   const events: DangerEvent[] = [];
   let current: DangerEvent | null = null;
   for (const w of windows) {

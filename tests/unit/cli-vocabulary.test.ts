@@ -27,7 +27,7 @@ const sample = (over: Partial<Prediction>): Prediction => ({
   confidence: 0.977,
   threshold: 0.146,
   duration: 12,
-  windows: [{ start: 0, end: 3, probability: 0.023 }],
+  windows: [{ start: 0, end: 3, probability: 0.023, level: -23.5 }],
   events: [],
   modelVersion: 'v-test',
   ...over,
