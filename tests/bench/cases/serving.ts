@@ -1,6 +1,7 @@
 /**
- * Serving and training figures of the model issue: inference per clip on the serving model (wasm), batched, cold
- * start of a new process, peak RSS of a predicting process, and head training on 1000 clips with augmentation.
+ * Serving and training figures of the model issue: inference per clip on the serving model (wasm), batched, front end
+ * + model for one 3 s window (clipMs) and for a 60 s recording (longMs), cold start of a new process, peak RSS of a
+ * predicting process, and head training on 1000 clips with augmentation.
  * Uses models/default when present, else a random-init serving model of the same architecture (timing only).
  */
 import { execFileSync } from 'node:child_process';
@@ -17,7 +18,7 @@ import { selectBackend } from '../../../shared/model/backend.ts';
 import { MemoryEmbeddingCache } from '../../../shared/training/embedding-cache.ts';
 import { trainModel } from '../../../shared/training/trainer.ts';
 import type { LabeledClip } from '../../../shared/types.ts';
-import { backgroundLike, RATE, screamLike } from '../../helpers/synth.ts';
+import { backgroundLike, RATE, screamLike, withEvent } from '../../helpers/synth.ts';
 // Activations O(1) like the ImageNet backbone's: a plain random MobileNetV2's shrink to ~1e-10 (denormal-slow, unrealistic).
 import { randomBackbone } from '../../helpers/tiny-model.ts';
 import type { BenchCase } from '../types.ts';
@@ -47,11 +48,18 @@ async function servingModelDir(): Promise<string> {
   return dir;
 }
 
+/** A 60 s 16 kHz recording (background with a scream-like event every 20 s) as a 16-bit WAV, and a 3 s clip at the
+ *  serving model's front-end rate. */
+let wav60s: Uint8Array | undefined;
+let clip3s: Float32Array | undefined;
+
 async function setupDetector(): Promise<void> {
   await selectBackend({ requested: 'wasm', log: () => {} });
   detector ??= await Detector.fromFiles(await readModelFiles(await servingModelDir()));
   // The model's own front end (Kaldi at 32 kHz for the AudioSet backbone, librosa at 22.05 kHz for MobileNetV2).
   mels = Array.from({ length: 8 }, (_, i) => detector!.analyseSamples(i % 2 ? screamLike(3, i) : backgroundLike(3, i), RATE).windows[0].db);
+  wav60s ??= encodeWav([5, 25, 45].reduce((x, at) => withEvent(x, screamLike(2, at, 16000), at, 16000), backgroundLike(60, 7, 16000)), 16000, { bitDepth: 16 });
+  clip3s ??= screamLike(3, 3, detector.frontEnd.sampleRate);
 }
 
 function childFigures(): { coldStartMs: number; maxRssMb: number } {
@@ -82,6 +90,20 @@ export const servingBenchCases: BenchCase[] = [
     perIteration: 8,
     setup: setupDetector,
     run: async () => void (await detector!.probabilities(mels, 8)),
+  },
+  {
+    name: 'clipMs',
+    description: "front end + model for one 3 s window, float samples at the front end's rate in, verdict out (one thread, wasm); upstream PyTorch of the same backbone: 8.7-17 ms on this machine",
+    targetMs: 6,
+    setup: setupDetector,
+    run: async () => void (await detector!.predict(detector!.analyseSamples(clip3s!, detector!.frontEnd.sampleRate))),
+  },
+  {
+    name: 'longMs',
+    description: 'a 60 s 16 kHz 16-bit WAV, hop 1 s (58 windows): decode, resample, front end once over the recording, model in batches of 8, verdict',
+    targetMs: 60,
+    setup: setupDetector,
+    run: async () => void (await detector!.predict(await detector!.analyse(wav60s!))),
   },
   {
     name: 'coldStartMs',
