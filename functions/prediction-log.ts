@@ -2,7 +2,9 @@
  * Group commit of prediction rows: a /predict answers after its row is committed, but rows that arrive while a
  * commit is in flight are written together by the next one (one multi-row INSERT). An idle server commits each row
  * at once (no added latency); a busy one pays one commit per batch instead of per request (on PGlite a commit is
- * ~5 ms of CPU: the largest single cost of a /predict before this).
+ * ~5 ms of CPU: the largest single cost of a /predict before this). A commit starts on the next turn of the event
+ * loop, not in the caller's: the requests of one micro-batch are answered in the same turn, and their rows then
+ * share a commit (PGlite: 0.47 ms a row alone, 0.09 ms in a batch of 8) instead of the first going alone.
  */
 import type { RecordPredictionInput, Repository } from '../shared/ports/repository.ts';
 
@@ -21,7 +23,10 @@ export class PredictionLog {
   record(row: Row): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ row, resolve, reject });
-      if (!this.#flushing) void this.#flush();
+      if (!this.#flushing) {
+        this.#flushing = true;
+        setImmediate(() => void this.#flush());
+      }
     });
   }
 

@@ -1,4 +1,4 @@
-/** functions/prediction-log.ts: rows arriving during a commit are written together by the next commit. */
+/** functions/prediction-log.ts: rows of one turn share a commit; rows arriving during a commit go in the next one. */
 import { describe, expect, it } from 'vitest';
 import { PredictionLog } from '../../functions/prediction-log.ts';
 import type { Repository } from '../../shared/ports/repository.ts';
@@ -20,21 +20,32 @@ const row = (id: string) => ({ id, model_version: 'v', duration_seconds: 1, wind
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
 describe('PredictionLog', () => {
-  it('commits the first row at once and the rows that queued meanwhile as one batch', async () => {
+  it('commits the rows of one turn together, and the rows that queued meanwhile as the next batch', async () => {
     const { repo, batches, commit } = fakeRepo();
     const log = new PredictionLog(repo);
     const settled: string[] = [];
-    const all = ['a', 'b', 'c', 'd'].map((id) => log.record(row(id)).then(() => settled.push(id)));
+    // One turn: a micro-batch's requests are answered together.
+    const first = ['a', 'b'].map((id) => log.record(row(id)).then(() => settled.push(id)));
     await tick();
-    expect(batches).toEqual([['a']]);
+    expect(batches).toEqual([['a', 'b']]);
+    // Arriving while that commit is in flight: the next commit.
+    const later = ['c', 'd', 'e'].map((id) => log.record(row(id)).then(() => settled.push(id)));
+    await tick();
+    expect(batches).toEqual([['a', 'b']]);
     expect(settled).toEqual([]);
     commit();
     await tick();
-    expect(settled).toEqual(['a']);
-    expect(batches).toEqual([['a'], ['b', 'c', 'd']]);
+    expect(settled).toEqual(['a', 'b']);
+    expect(batches).toEqual([['a', 'b'], ['c', 'd', 'e']]);
     commit();
-    await Promise.all(all);
-    expect(settled).toEqual(['a', 'b', 'c', 'd']);
+    await Promise.all([...first, ...later]);
+    expect(settled).toEqual(['a', 'b', 'c', 'd', 'e']);
+    // Idle again: a lone row goes alone, on the next turn.
+    const lone = log.record(row('f'));
+    await tick();
+    expect(batches.at(-1)).toEqual(['f']);
+    commit();
+    await lone;
   });
 
   it('rejects the rows of a failed batch with the database error', async () => {
