@@ -18,8 +18,8 @@ const apiEnv = readApiEnv();
 const logger = pino({ level: apiEnv.logLevel, base: { svc: 'sentinel-api' } });
 const log = (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => logger[level](details ?? {}, message);
 
-await initTfBackend(process.env, (m) => logger.info(m));
-const services = await openServices<TrainingJob>(readServiceEnv());
+// The wasm backend compiles while the database connects: both are on the cold start's path.
+const [, services] = await Promise.all([initTfBackend(process.env, (m) => logger.info(m)), openServices<TrainingJob>(readServiceEnv())]);
 // Only the configured key: a Lambda has no disk of its own to keep a generated one on.
 const adminKey = await ensureAdminKey(services.repo, apiEnv.adminKey);
 if (adminKey && !adminKey.valid) log('warn', 'SENTINEL_ADMIN_KEY was revoked and stays so: set a new key', {});

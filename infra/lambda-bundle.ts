@@ -45,5 +45,5 @@ export const LAMBDA_DOCS_FILES: readonly string[] = ['node_modules/swagger-ui-di
 export const LAMBDA_MAX_ZIPPED_BYTES = 50 * 1024 ** 2;
 export const LAMBDA_MAX_UNZIPPED_BYTES = 250 * 1024 ** 2;
 
-/** Target for a cold start (process start -> first response), ms. */
-export const LAMBDA_COLD_START_TARGET_MS = 1500;
+/** Target for a cold start (process start -> the first /predict answered), ms (issue 16). */
+export const LAMBDA_COLD_START_TARGET_MS = 1000;

@@ -4,19 +4,26 @@
  *
  *   node --import tsx infra/scripts/build-lambda.ts [outDir]     # npm run build:lambda -> .build/lambda
  */
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { LAMBDA_BANNER, LAMBDA_BUNDLE_DIR, LAMBDA_DOCS_FILES, LAMBDA_EXTERNAL, LAMBDA_WASM_FILES } from '../lambda-bundle.ts';
 
-/** Bundles functions/api.ts into `outDir` (index.mjs + the wasm binaries + /docs's files); returns the files written. */
+/** Bundles functions/api.ts into `outDir` (index.mjs, its on-demand chunks, the wasm binaries, /docs's files); returns the files written. */
 export async function buildLambdaBundle(root: string, outDir: string): Promise<string[]> {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   await build({
-    entryPoints: [join(root, 'functions/api.ts')],
-    outfile: join(outDir, 'index.mjs'),
+    entryPoints: { index: join(root, 'functions/api.ts') },
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    // What is imported on demand (audio-decode's codecs for formats other than WAV, PGlite's loader…) goes to chunks
+    // of its own, read only when first used: index.mjs is what a cold start parses and compiles.
+    splitting: true,
+    chunkNames: '[name]-[hash]',
+    // node-fetch, which tfjs-core falls back on only without a global fetch, as that global (infra/lambda-node-fetch.cjs).
+    alias: { 'node-fetch': join(root, 'infra/lambda-node-fetch.cjs') },
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -29,7 +36,7 @@ export async function buildLambdaBundle(root: string, outDir: string): Promise<s
   });
   const copied = [...LAMBDA_WASM_FILES, ...LAMBDA_DOCS_FILES];
   for (const file of copied) copyFileSync(join(root, file), join(outDir, basename(file)));
-  return ['index.mjs', ...copied.map((f) => basename(f))];
+  return readdirSync(outDir).sort();
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

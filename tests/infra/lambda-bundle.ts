@@ -96,13 +96,13 @@ try {
     );
     console.log(
       `cold start: ${r.importMs.toFixed(0)} ms init (import + services + model), first /health answered at ${r.coldStartMs.toFixed(0)} ms ` +
-        `after process start; first /predict ${r.predictMs.toFixed(0)} ms, warm /predict ${r.warmPredictMs.toFixed(0)} ms; RSS ${r.rssMb.toFixed(0)} MB`,
+        `after process start; first /predict ${r.predictMs.toFixed(0)} ms (answered at ${r.firstPredictAtMs.toFixed(0)} ms), warm /predict ${r.warmPredictMs.toFixed(0)} ms (CPU ${r.warmPredictCpuMs.toFixed(0)} ms); RSS ${r.rssMb.toFixed(0)} MB`,
     );
     // A timing is a figure, not a pass/fail: printed against its target (the issue asks for it printed), so a busy
     // machine cannot turn a correct bundle red. Size and behaviour above are asserted.
-    const met = r.coldStartMs <= LAMBDA_COLD_START_TARGET_MS;
+    const met = r.firstPredictAtMs <= LAMBDA_COLD_START_TARGET_MS;
     console.log(
-      `cold start ${r.coldStartMs.toFixed(0)} ms, target <= ${LAMBDA_COLD_START_TARGET_MS} ms: ${met ? 'met' : 'MISSED'}` +
+      `cold start to the first /predict answer ${r.firstPredictAtMs.toFixed(0)} ms, target <= ${LAMBDA_COLD_START_TARGET_MS} ms: ${met ? 'met' : 'MISSED'}` +
         (postgres ? ' (Neon path)' : ' (PGlite path: its own start-up, which the cloud never pays, is included)'),
     );
   }
@@ -124,7 +124,9 @@ interface InvokeResult {
   importMs: number;
   coldStartMs: number;
   predictMs: number;
+  firstPredictAtMs: number;
   warmPredictMs: number;
+  warmPredictCpuMs: number;
   rssMb: number;
   health: { statusCode: number; body: string };
   predict: { statusCode: number; body: string };

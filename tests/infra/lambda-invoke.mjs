@@ -50,16 +50,27 @@ const { body, type } = await multipart();
 let t = performance.now();
 const predict = await handler(event('POST', '/predict', body, { 'content-type': type }), context);
 const predictMs = performance.now() - t;
-t = performance.now();
-await handler(event('POST', '/predict', body, { 'content-type': type }), context);
-const warmPredictMs = performance.now() - t;
+// A warm /predict: the median of 10 once the first is answered (the next few still pay V8's tier-up compiles). CPU time
+// too: on a shared machine the wall time includes waiting for a core, which a Lambda's own vCPU does not.
+const warm = [];
+for (let i = 0; i < 10; i++) {
+  t = performance.now();
+  const cpu = process.cpuUsage();
+  await handler(event('POST', '/predict', body, { 'content-type': type }), context);
+  const used = process.cpuUsage(cpu);
+  warm.push({ ms: performance.now() - t, cpuMs: (used.user + used.system) / 1000 });
+}
+const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+const warmPredictMs = median(warm.map((w) => w.ms));
+const warmPredictCpuMs = median(warm.map((w) => w.cpuMs));
 const decode = (r) => ({ statusCode: r.statusCode, body: r.isBase64Encoded ? Buffer.from(r.body, 'base64').toString() : r.body });
 // /docs from the files beside the bundle, its script gzipped by the same middleware as locally.
 const docs = await handler(event('GET', '/docs'), context);
 const script = /src="([^"]+swagger-ui-bundle\.js)"/.exec(decode(docs).body)?.[1];
 const asset = script ? await handler(event('GET', script, undefined, { 'accept-encoding': 'gzip' }), context) : null;
 console.log('RESULT ' + JSON.stringify({
-  importMs, coldStartMs, predictMs, warmPredictMs, rssMb: process.memoryUsage().rss / 1024 ** 2,
+  // Process start to the first /predict answer, less the time this client spent building its request body.
+  importMs, coldStartMs, predictMs, firstPredictAtMs: coldStartMs + predictMs, warmPredictMs, warmPredictCpuMs, rssMb: process.memoryUsage().rss / 1024 ** 2,
   health: decode(health), predict: decode(predict),
   requestId: health.headers?.['x-request-id'] ?? null,
   docs: { statusCode: docs.statusCode, script: script ?? null },
