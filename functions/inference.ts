@@ -9,7 +9,7 @@
 import { RequestThread, threadModule } from '../adapters/threads.ts';
 import { SentinelError } from '../shared/errors.ts';
 import { Batcher, type BatcherOptions } from '../shared/inference/batcher.ts';
-import { Detector, verdict, type WindowScore } from '../shared/inference/detector.ts';
+import { Detector, gatedScores, verdict, type WindowScore } from '../shared/inference/detector.ts';
 import type { ModelFiles } from '../shared/model/files.ts';
 import type { ModelManifest } from '../shared/model/types.ts';
 import type { Prediction } from '../shared/types.ts';
@@ -65,7 +65,8 @@ export class InProcessEngine implements InferenceEngine {
     try {
       // The model's own front end; counted in flight from here, so a swap cannot dispose it under the analysis.
       const analysis = await slot.detector.analyse(bytes);
-      const scores = await slot.batcher.submit(analysis.windows.map((w) => w.db));
+      // Quiet windows (below the level gate's floor) never reach the model.
+      const scores = await gatedScores(analysis.windows, (mels) => slot.batcher.submit(mels));
       return verdict(analysis, scores, slot.detector.threshold, slot.detector.version);
     } finally {
       slot.inFlight--;
