@@ -42,10 +42,31 @@ async function fitsWidth(): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 }
 
+/** The elements reaching past the viewport's right edge, deepest first: what to fix when fitsWidth fails. */
+async function widest(): Promise<string> {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    return [...document.querySelectorAll<HTMLElement>('body *')]
+      .filter((e) => e.getBoundingClientRect().right > width + 1)
+      // Inside a box that scrolls or clips on its own, an element cannot widen the page.
+      .filter((e) => {
+        for (let n = e.parentElement; n && n !== document.body; n = n.parentElement) if (getComputedStyle(n).overflowX !== 'visible') return false;
+        return true;
+      })
+      .slice(0, 5)
+      .map((e) => {
+        const path: string[] = [];
+        for (let n: HTMLElement | null = e; n && n !== document.body; n = n.parentElement) path.unshift(`${n.tagName.toLowerCase()}${n.id ? `#${n.id}` : ''}${n.className ? `.${String(n.className).split(' ')[0]}` : ''}`);
+        return `${path.join(' > ')} ${Math.round(e.getBoundingClientRect().right)}px`;
+      })
+      .join(', ');
+  });
+}
+
 async function shootBoth(name: string): Promise<void> {
   for (const [size, viewport] of Object.entries(SIZES)) {
     await page.setViewportSize(viewport);
-    expect(await fitsWidth(), `${name} at ${size} width scrolls sideways`).toBeLessThanOrEqual(0);
+    expect(await fitsWidth(), `${name} at ${size} width scrolls sideways (${await widest()})`).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(SHOTS, `${name}-${size}.png`), fullPage: true });
   }
   await page.setViewportSize(SIZES.desktop);
