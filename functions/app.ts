@@ -139,18 +139,7 @@ function modelBody(m: Model, current: string | null): z.infer<typeof S.ModelSche
 }
 
 export function predictionBody(p: Prediction, id: string): z.infer<typeof S.PredictionSchema> {
-  return {
-    prediction: p.class,
-    class: p.class,
-    confidence: p.confidence,
-    probability: p.probability,
-    threshold: p.threshold,
-    duration: p.duration,
-    windows: p.windows,
-    events: p.events.map((e) => ({ start: e.start, end: e.end, peak_probability: e.peakProbability })),
-    model_version: p.modelVersion,
-    prediction_id: id,
-  };
+  return { ...S.predictionJson(p), prediction_id: id };
 }
 
 function isJson(c: Context): boolean {

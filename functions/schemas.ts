@@ -5,6 +5,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { TRAINING_MODES } from '../shared/model/types.ts';
+import type { Prediction } from '../shared/types.ts';
 
 export const ErrorSchema = z
   .object({
@@ -245,3 +246,20 @@ export const SessionQuery = z.object({
   status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
+
+/** A verdict in the API's words (POST /predict's body without the stored prediction's id). */
+export type PredictionJson = Omit<z.infer<typeof PredictionSchema>, 'prediction_id' | 'logged'>;
+
+export function predictionJson(p: Prediction): PredictionJson {
+  return {
+    prediction: p.class,
+    class: p.class,
+    confidence: p.confidence,
+    probability: p.probability,
+    threshold: p.threshold,
+    duration: p.duration,
+    windows: p.windows,
+    events: p.events.map((e) => ({ start: e.start, end: e.end, peak_probability: e.peakProbability })),
+    model_version: p.modelVersion,
+  };
+}

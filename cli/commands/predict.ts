@@ -1,6 +1,5 @@
 /** `sentinel predict <files…>`: danger or safe for each file; long recordings are analysed in sliding windows. */
-import type { z } from '@hono/zod-openapi';
-import type { PredictionSchema } from '../../functions/schemas.ts';
+import { predictionJson } from '../../functions/schemas.ts';
 import { AUDIO } from '../../shared/config.ts';
 import { publicErrorCode, SentinelError } from '../../shared/errors.ts';
 import type { Prediction } from '../../shared/types.ts';
@@ -14,23 +13,6 @@ function number(value: unknown, name: string): number | undefined {
   const n = Number(value);
   if (!Number.isFinite(n)) throw new SentinelError('USAGE', `--${name} must be a number, got ${String(value)}.`);
   return n;
-}
-
-/** A verdict in the API's words (POST /predict's body without the stored prediction's id). */
-export type PredictionJson = Omit<z.infer<typeof PredictionSchema>, 'prediction_id' | 'logged'>;
-
-export function predictionJson(p: Prediction): PredictionJson {
-  return {
-    prediction: p.class,
-    class: p.class,
-    confidence: p.confidence,
-    probability: p.probability,
-    threshold: p.threshold,
-    duration: p.duration,
-    windows: p.windows,
-    events: p.events.map((e) => ({ start: e.start, end: e.end, peak_probability: e.peakProbability })),
-    model_version: p.modelVersion,
-  };
 }
 
 const pct = (p: number) => `${(p * 100).toFixed(1)}%`;
@@ -96,3 +78,6 @@ export const predictCommand: Command = {
     return failed > 0 ? 1 : 0;
   },
 };
+
+/** Re-exported: the CLI's --json is POST /predict's body (functions/schemas.ts). */
+export { predictionJson };
