@@ -26,7 +26,7 @@ import { intakeZip, safeSegment, storeCheckedDataset, uploadPrefix, type Dataset
 import { CURRENT_ALIAS } from '../adapters/model-store.ts';
 import type { TrainingJob, TrainingKind } from '../worker/job.ts';
 import { ApiKeyVerifier, type AuthVariables } from './auth.ts';
-import { ApiError, errorResponse } from './errors.ts';
+import { ApiError, errorJson, errorResponse, type ErrorBody } from './errors.ts';
 import { docsRoutes } from './docs.ts';
 import { audit, httpBasics } from './observability.ts';
 import { EXAMPLES, errorResponses as documentedErrors, type ErrorCode } from './openapi-examples.ts';
@@ -243,9 +243,9 @@ export function createApp(deps: AppDeps): SentinelApp {
     if (unexpected) log('error', 'request failed', { request_id: c.get('requestId'), path: c.req.path, error: error instanceof Error ? error.stack ?? error.message : String(error) });
     const retry = body.error.details?.retry_after_seconds;
     if (typeof retry === 'number') c.header('Retry-After', String(retry));
-    return c.json(body, status as 400);
+    return errorJson(c, status, body.error);
   });
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route ${c.req.method} ${c.req.path}.` } }, 404));
+  app.notFound((c) => errorJson(c, 404, { code: 'not_found', message: `No route ${c.req.method} ${c.req.path}.` }));
   // Request id, access log, security headers and compression for every answer, refusals included.
   for (const middleware of httpBasics(log, { crossOrigin: config.corsOrigins.length > 0 })) app.use('*', middleware);
   app.use('*', hostGuard(config.allowedHosts ?? []));
@@ -296,7 +296,7 @@ export function createApp(deps: AppDeps): SentinelApp {
   // The console page and service info are read-only: other methods on / are not a way to fetch them.
   app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '/', (c) => {
     c.header('Allow', 'GET, HEAD');
-    return c.json({ error: { code: 'method_not_allowed', message: `${c.req.method} / is not supported: GET it.` } }, 405);
+    return errorJson(c, 405, { code: 'method_not_allowed', message: `${c.req.method} / is not supported: GET it.` });
   });
 
   app.openapi(
@@ -906,7 +906,7 @@ export function createApp(deps: AppDeps): SentinelApp {
     info: {
       title: 'Sentinel API',
       version: '1.0.0',
-      description: 'Acoustic distress detection. Errors are always {"error": {"code", "message"}}.',
+      description: 'Acoustic distress detection. Errors are always {"error": {"code", "message", "request_id"}}; request_id is the X-Request-Id of the answer.',
     },
   });
   app.route('/docs', docsRoutes('/openapi.json'));
@@ -918,7 +918,11 @@ export function createApp(deps: AppDeps): SentinelApp {
       const id = c.req.method === 'PUT' ? uploadPut.exec(c.req.path)?.[1] : undefined;
       const upload = id ? await repo.getUpload(id) : null;
       if (upload && upload.status !== 'pending') throw new ApiError(409, 'upload_used', `This upload was already used (${upload.status}); ask POST /uploads for a new URL.`);
-      return handler(c.req.raw);
+      const res = await handler(c.req.raw);
+      // The store's refusals are in the API's envelope already; they gain the request id like every other error.
+      if (res.ok || !res.headers.get('content-type')?.startsWith('application/json')) return res;
+      const { error } = (await res.json()) as ErrorBody;
+      return errorJson(c, res.status, error);
     });
   }
   if (deps.assets) app.on(['GET', 'HEAD'], '/*', deps.assets);

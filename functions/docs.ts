@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import { API } from '../shared/config.ts';
+import { errorJson } from './errors.ts';
 
 /** The swagger-ui-dist files /docs needs; the Lambda bundle carries them beside index.mjs. */
 export const SWAGGER_UI_FILES = ['swagger-ui-bundle.js', 'swagger-ui.css'] as const;
@@ -91,7 +92,7 @@ export function docsRoutes(specUrl: string): Hono {
   });
   docs.get('/assets/:hash/:name', async (c) => {
     const file = (await get()).files.get(`${c.req.param('hash')}/${c.req.param('name')}`);
-    if (!file) return c.json({ error: { code: 'not_found', message: `No docs asset ${c.req.path}.` } }, 404);
+    if (!file) return errorJson(c, 404, { code: 'not_found', message: `No docs asset ${c.req.path}.` });
     return c.body(file.body, 200, { 'Content-Type': file.type, 'Cache-Control': API.immutableCacheControl, 'Content-Length': String(file.body.byteLength) });
   });
   return docs;

@@ -1,10 +1,13 @@
 /**
- * Every API error is `{error: {code, message}}` (plus `details` when the core gave any). Codes are the core's codes
+ * Every API error is `{error: {code, message, request_id}}` (plus `details` when the core gave any); `request_id` is
+ * the answer's X-Request-Id (functions/observability.ts), so a report quoting a body finds its log lines. Codes are the core's codes
  * in lower snake case (AudioError's are already), so a client branches on one vocabulary; the HTTP status says
  * which side is at fault: 400 bad input, 401/403 key, 404, 409 state, 413 too large, 415 not a media type we take,
  * 421 a host we do not answer, 429 rate limit or quota (with Retry-After), 503 a failing dependency (with its code).
  */
+import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { publicErrorCode, SentinelError } from '../shared/errors.ts';
 
 /** HTTP status per core error code; codes not listed are 400 when they come from a SentinelError (bad input). */
@@ -60,8 +63,14 @@ export class ApiError extends SentinelError {
   }
 }
 
+/** An error as the core or a route states it; what is sent adds the request id (`errorJson`). */
 export interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+/** The JSON error answer of request `c`: `error` with the request id its X-Request-Id header carries. */
+export function errorJson(c: Context, status: number, error: ErrorBody['error']): Response {
+  return c.json({ error: { ...error, request_id: c.get('requestId') } }, status as ContentfulStatusCode);
 }
 
 const HTTP_CODES: Record<number, string> = {

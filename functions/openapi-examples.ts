@@ -1,9 +1,12 @@
 /**
  * The examples /openapi.json and /docs show: each taken from a real response of the local stack (npm start, shipped
  * model 20261203T212153Z-2fbf62 = v0.6, clips of the dev set, 2026-12-03), arrays cut to two items. Error examples
- * are named by their code and keep the API's own messages; `errorResponses(...codes)` groups a route's codes by
- * status. tests/integration/observability.test.ts checks every example against its schema and ERROR_CODES.
+ * are named by their code and keep the API's own messages (request ids: `exampleRequestId`); `errorResponses(...codes)`
+ * groups a route's codes by status. tests/integration/observability.test.ts checks every example against its schema
+ * and ERROR_CODES.
  */
+import { createHash } from 'node:crypto';
+
 const VERSION = '20261203T212153Z-2fbf62';
 const CANDIDATE = '20261203T233253Z-46ef2a';
 const METRICS = {
@@ -320,6 +323,16 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Not ready, or storage failing',
 };
 
+/**
+ * An example's request id: what the API sends when the caller gave none (a version 4 UUID), made from the code
+ * rather than drawn at random so that /openapi.json is the same from one start to the next.
+ */
+export function exampleRequestId(code: string): string {
+  const hex = createHash('sha256').update(code).digest('hex');
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
 /** The error responses of a route: one per status, each code of that status a named example. */
 export function errorResponses<S extends { openapi: unknown }>(schema: S, ...codes: ErrorCode[]) {
   const byStatus: Record<number, { description: string; content: { 'application/json': { schema: S; examples: Record<string, { summary: string; value: unknown }> } } }> = {};
@@ -327,7 +340,7 @@ export function errorResponses<S extends { openapi: unknown }>(schema: S, ...cod
     const { status, message, ...rest } = ERROR_CODES[code] as ErrorExample;
     byStatus[status] ??= { description: STATUS_TEXT[status] ?? `HTTP ${status}`, content: { 'application/json': { schema, examples: {} } } };
     const details = 'details' in rest ? { details: rest.details } : {};
-    byStatus[status].content['application/json'].examples[code] = { summary: code, value: { error: { code, message, ...details } } };
+    byStatus[status].content['application/json'].examples[code] = { summary: code, value: { error: { code, message, ...details, request_id: exampleRequestId(code) } } };
   }
   return byStatus;
 }

@@ -13,6 +13,10 @@ export const ErrorSchema = z
       code: z.string().openapi({ example: 'unsupported_format' }),
       message: z.string().openapi({ example: 'Not an audio format Sentinel can decode.' }),
       details: z.record(z.string(), z.unknown()).optional(),
+      request_id: z.string().openapi({
+        description: "The answer's X-Request-Id (the caller's when it sent a sane one, else a new UUID): quote it when reporting a problem.",
+        example: '8bfa78ee-b9c1-4741-b9d9-9c924d18547e',
+      }),
     }),
   })
   .openapi('Error');

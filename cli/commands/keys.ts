@@ -43,7 +43,7 @@ export function keysCommandWith(fetchImpl: Fetch, env: Env): Command {
       '  revoke ID     the key stops working (the last live key cannot be revoked)',
       `  --url URL     the service (default SENTINEL_API_URL, else http://${API.host}:${API.port})`,
       '  --key KEY     an admin key (default SENTINEL_API_KEY, SENTINEL_ADMIN_KEY, or <data dir>/admin-key)',
-      '  --json        the API answer as JSON',
+      '  --json        the API answer as JSON (an error too: {error: {code, message, request_id}}, exit 1)',
     ].join('\n'),
     options: { url: { type: 'string' }, key: { type: 'string' }, json: { type: 'boolean', default: false } },
     async run({ values, positionals }, io) {
@@ -66,8 +66,17 @@ export function keysCommandWith(fetchImpl: Fetch, env: Env): Command {
       } catch (error) {
         throw new SentinelError('UNAVAILABLE', `Cannot reach ${base}: ${(error as Error).message}`);
       }
-      const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string }; keys?: KeyRow[] } & KeyRow;
-      if (!res.ok) throw new SentinelError(body?.error?.code ?? `http_${res.status}`, body?.error?.message ?? `The service answered ${res.status}.`);
+      const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string; request_id?: string }; keys?: KeyRow[] } & KeyRow;
+      if (!res.ok && values.json && body?.error) {
+        io.stdout(JSON.stringify(body) + '\n');
+        return 1;
+      }
+      if (!res.ok) {
+        // The request id finds the service's log lines of this refusal.
+        const id = body?.error?.request_id ?? res.headers.get('x-request-id');
+        const message = body?.error?.message ?? `The service answered ${res.status}.`;
+        throw new SentinelError(body?.error?.code ?? `http_${res.status}`, id ? `${message} (request_id ${id})` : message);
+      }
       if (values.json) {
         io.stdout(JSON.stringify(body) + '\n');
         return 0;

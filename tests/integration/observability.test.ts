@@ -55,6 +55,28 @@ describe('request ids and the access log', () => {
     expect(linesOf('request', id)[0]).toMatchObject({ details: { path: '/sessions/nope', status: 404 } });
   });
 
+  it("an error body's request_id is the answer's X-Request-Id: a bad upload, no route, a wrong method, a refused blob URL", async () => {
+    const notAudio = new FormData();
+    notAudio.set('file', new Blob([new TextEncoder().encode('hello, this is not audio')], { type: 'audio/wav' }), 'notes.wav');
+    const answers = [
+      await h.app.request('/predict', { method: 'POST', body: notAudio, headers: { 'X-Request-Id': 'support-ticket-17' } }),
+      await h.app.request('/predict', { method: 'POST', body: new FormData() }),
+      await h.app.request('/nope'),
+      await h.app.request('/', { method: 'DELETE' }),
+      await h.app.request('/docs/assets/0000/none.js'),
+      await h.app.request('/blobs/uploads/x/y.wav?expires=1&signature=bad', { method: 'PUT', body: 'x' }),
+    ];
+    const seen = [];
+    for (const res of answers) {
+      const { error } = (await res.json()) as { error: { code: string; request_id: string } };
+      expect(S.ErrorSchema.strict().safeParse({ error }).success, error.code).toBe(true);
+      expect(error.request_id, error.code).toBe(res.headers.get('x-request-id'));
+      seen.push([res.status, error.code]);
+    }
+    expect(seen).toEqual([[415, 'unsupported_format'], [400, 'no_file'], [404, 'not_found'], [405, 'method_not_allowed'], [404, 'not_found'], [403, 'bad_signature']]);
+    expect(answers[0]!.headers.get('x-request-id')).toBe('support-ticket-17');
+  });
+
   it('sets the security headers on answers and refusals', async () => {
     for (const res of [await h.app.request('/health'), await h.app.request('/nope'), await postJson('/models/rollback', {})]) {
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
@@ -179,7 +201,7 @@ describe('documented examples', () => {
   });
 
   it('every operation has an example for each JSON response; error examples are codes with the status the API gives them', async () => {
-    type Media = { examples?: Record<string, { value: { error?: { code: string } } }> };
+    type Media = { examples?: Record<string, { value: { error?: { code: string; request_id?: string } } }> };
     const spec = (await (await h.app.request('/openapi.json')).json()) as {
       paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, Media> }> }>>;
     };
@@ -195,6 +217,9 @@ describe('documented examples', () => {
           for (const [name, { value }] of examples) {
             const code = value.error!.code as keyof typeof ERROR_CODES;
             expect(name).toBe(code);
+            // The body the API sends, request id included, in the form a generated one has.
+            expect(S.ErrorSchema.strict().safeParse(value).success, `${code} example`).toBe(true);
+            expect(value.error!.request_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
             expect(ERROR_CODES[code].status, `${code} under ${status}`).toBe(Number(status));
             checked++;
           }

@@ -102,7 +102,9 @@ describe('API keys', () => {
       expect(await main(['keys', 'revoke', made.id], io)).toBe(0);
       expect(out.pop()).toContain('revoked');
       expect(await main(['keys', 'revoke', made.id], io)).toBe(1);
-      expect(out.pop()).toContain('[already_revoked]');
+      expect(out.pop()).toMatch(/was revoked at .* \(request_id [0-9a-f-]{36}\) \[already_revoked\]\n$/);
+      expect(await main(['keys', 'revoke', made.id, '--json'], io)).toBe(1);
+      expect(JSON.parse(out.pop()!)).toEqual({ error: { code: 'already_revoked', message: expect.stringMatching(/was revoked/), request_id: expect.stringMatching(/^[0-9a-f-]{36}$/) } });
       expect(await main(['keys', 'rotate'], io)).toBe(2);
     } finally {
       commands.set('keys', saved);

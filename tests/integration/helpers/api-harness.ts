@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { FsBlobStore } from '../../../adapters/blob/fs.ts';
 import { createDatabase, IN_MEMORY, type SentinelDatabase } from '../../../adapters/db/index.ts';
 import { KyselyRepository } from '../../../adapters/db/repo.ts';
@@ -98,7 +99,9 @@ export function fileForm(bytes: Uint8Array | null, name = 'clip.wav', type = 'au
   return form;
 }
 
+/** An error answer's status, code and message; every error body names its request id, the X-Request-Id it was sent with. */
 export async function errorOf(res: Response): Promise<{ status: number; code: string; message: string }> {
-  const body = (await res.json()) as { error: { code: string; message: string } };
+  const body = (await res.json()) as { error: { code: string; message: string; request_id?: string } };
+  expect(body.error?.request_id, `request_id of a ${res.status} ${body.error?.code}`).toBe(res.headers.get('x-request-id'));
   return { status: res.status, code: body.error?.code, message: body.error?.message };
 }
