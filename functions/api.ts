@@ -15,6 +15,7 @@ import { ensureAdminKey } from './bootstrap.ts';
 import { ModelRegistry } from './model-registry.ts';
 
 const apiEnv = readApiEnv();
+const workerEnv = readWorkerEnv();
 const logger = pino({ level: apiEnv.logLevel, base: { svc: 'sentinel-api' } });
 const log = (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => logger[level](details ?? {}, message);
 
@@ -36,7 +37,8 @@ export const app = createApp({
   blobs: services.blobs,
   queue: services.queue,
   models,
-  config: { ...apiEnv, defaultEpochs: readWorkerEnv().epochs },
+  // The worker's settings the API states: its default epochs, and the promotion gate's rule (for /model/status).
+  config: { ...apiEnv, defaultEpochs: workerEnv.epochs, gateRule: workerEnv.gateRule },
   describe: services.describe,
   clientAddress: (c) => (c.env?.requestContext ? getConnInfo(c).remote.address : undefined),
   log,

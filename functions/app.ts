@@ -22,6 +22,7 @@ import type { JobQueue } from '../shared/ports/job-queue.ts';
 import type { Repository } from '../shared/ports/repository.ts';
 import type { Prediction } from '../shared/types.ts';
 import type { TrainingMode } from '../shared/model/types.ts';
+import { DEFAULT_GATE_RULE, type GateRule } from '../shared/training/promotion.ts';
 import { intakeZip, safeSegment, storeCheckedDataset, uploadPrefix, type DatasetIndex, type ZipIntake } from '../adapters/dataset-store.ts';
 import { CURRENT_ALIAS } from '../adapters/model-store.ts';
 import type { TrainingJob, TrainingKind } from '../worker/job.ts';
@@ -43,6 +44,8 @@ export interface AppConfig {
   maxDatasetBytes: number;
   /** Head epochs when a retrain request names none. */
   defaultEpochs?: number;
+  /** The worker's promotion gate, which /model/status shows (the console states it). Default DEFAULT_GATE_RULE. */
+  gateRule?: GateRule;
   /** Open writes (/predict, /uploads, feedback) per client a minute; 0 = no limit. Default API.rateLimitPerMinute. */
   rateLimitPerMinute?: number;
   /** Bytes open routes may keep (kept audio, audio uploads not used yet); 0 = no quota. Default API.openStorageQuotaBytes. */
@@ -202,6 +205,7 @@ export function createApp(deps: AppDeps): SentinelApp {
   /** What a presigned audio upload holds against the quota until it is used or swept. */
   const audioReservation = (declared: number) => (declared > 0 ? declared : config.maxAudioBytes);
   const predictions = new PredictionLog(repo);
+  const gate = config.gateRule ?? DEFAULT_GATE_RULE;
   const admin = keys.middleware();
   const predictGuard: MiddlewareHandler<Env> = config.predictAuth === 'key' ? admin : async (_c, next) => next();
   const limit = (max: number): MiddlewareHandler<Env> =>
@@ -368,6 +372,7 @@ export function createApp(deps: AppDeps): SentinelApp {
           created_at: current?.manifest.createdAt ?? null,
           loaded_at: current ? current.loadedAt.toISOString() : null,
           training_session_id: latest?.id ?? null,
+          promotion_gate: { metric: gate.metric, margin: gate.margin, min_clips_per_class: gate.minClipsPerClass },
         },
         200,
       );

@@ -89,6 +89,7 @@ export const EXAMPLES = {
     created_at: '2026-12-03T21:21:53.061Z',
     loaded_at: '2026-12-03T23:32:25.207Z',
     training_session_id: null,
+    promotion_gate: { metric: 'balancedAccuracy', margin: 0.02, min_clips_per_class: 30 },
   },
   predictionDanger: {
     prediction: 'danger' as const,

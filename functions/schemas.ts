@@ -59,6 +59,13 @@ export const ModelStatusSchema = z
     created_at: isoDate.nullable(),
     loaded_at: isoDate.nullable(),
     training_session_id: z.string().nullable(),
+    promotion_gate: z
+      .object({
+        metric: z.string(),
+        margin: z.number().openapi({ description: 'How much better than the current model a retrained one must score' }),
+        min_clips_per_class: z.number().int().openapi({ description: 'Reference clips of each class needed before the gate decides (SENTINEL_GATE_MIN_CLIPS_PER_CLASS)' }),
+      })
+      .openapi({ description: "The rule the worker's promotion gate applies to the next retrain (as configured on this server)" }),
   })
   .openapi('ModelStatus');
 

@@ -99,7 +99,7 @@ export async function startLocalStack(env: Env = process.env): Promise<LocalStac
     blobs,
     queue,
     models,
-    config: { ...apiEnv, allowedHosts: apiEnv.allowedHosts ?? defaultAllowedHosts(apiEnv.host), defaultEpochs: workerEnv.epochs },
+    config: { ...apiEnv, allowedHosts: apiEnv.allowedHosts ?? defaultAllowedHosts(apiEnv.host), defaultEpochs: workerEnv.epochs, gateRule: workerEnv.gateRule },
     describe: services.describe,
     ...(blobs instanceof FsBlobStore ? { blobHandler: (r: Request) => blobs.handlePresignedRequest(r) } : {}),
     consolePage: consolePage(webDist),

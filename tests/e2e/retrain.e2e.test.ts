@@ -108,6 +108,12 @@ describe('training, as users see it', () => {
     await shootBoth('insights-fresh');
   });
 
+  it("states the promotion gate this server applies (1 clip of each class here; the built-in default is 30)", async () => {
+    await goto('retrain');
+    await page.waitForSelector('#retrain-intro[data-gate="server"]');
+    expect(await page.textContent('#retrain-intro')).toContain("beats the current one by 0.02 balanced accuracy on the reference clips (every retrain's held-out clips), with at least 1 of each class;");
+  });
+
   it('checks the API key when entered: a wrong one is refused and not kept', async () => {
     await goto('retrain');
     await page.fill('#api-key', 'snt_this-is-not-a-key');

@@ -11,7 +11,9 @@ import type { ModelFiles } from '../../shared/model/files.ts';
 import { backgroundLike, RATE, screamLike, withEvent } from '../helpers/synth.ts';
 import { datasetZip, syntheticClips, tinyModelFiles } from '../helpers/tiny-model.ts';
 import { errorResponse } from '../../functions/errors.ts';
+import { WORKER } from '../../shared/config.ts';
 import { invalidArgument } from '../../shared/errors.ts';
+import { DEFAULT_GATE_RULE } from '../../shared/training/promotion.ts';
 import { pcm8Bomb, rawWav, ulawBomb } from '../helpers/raw-wav.ts';
 import { createApiHarness, errorOf, fileForm, PUBLIC_URL, type ApiHarness } from './helpers/api-harness.ts';
 
@@ -28,7 +30,7 @@ beforeAll(async () => {
   files = await tinyModelFiles();
   [h, bare] = await Promise.all([
     createApiHarness({ model: files }),
-    createApiHarness({ model: null, config: { maxAudioBytes: 50_000, maxDatasetBytes: 50_000 } }),
+    createApiHarness({ model: null, config: { maxAudioBytes: 50_000, maxDatasetBytes: 50_000, gateRule: { ...DEFAULT_GATE_RULE, minClipsPerClass: 7 } } }),
   ]);
 });
 afterAll(async () => {
@@ -71,6 +73,12 @@ describe('service routes', () => {
     expect(body).toMatchObject({ model_loaded: true, is_training: false, training_status: 'idle', model_version: expect.any(String) });
     expect(body.model_accuracy).toEqual(expect.any(Number));
     expect(body.threshold).toEqual(expect.any(Number));
+  });
+
+  it("GET /model/status states the promotion gate as this server applies it, not WORKER.gate's default", async () => {
+    const gate = async (app: ApiHarness) => ((await (await app.app.request('/model/status')).json()) as { promotion_gate: unknown }).promotion_gate;
+    expect(await gate(h)).toEqual({ metric: WORKER.gate.metric, margin: WORKER.gate.margin, min_clips_per_class: WORKER.gate.minClipsPerClass });
+    expect(await gate(bare)).toEqual({ metric: WORKER.gate.metric, margin: WORKER.gate.margin, min_clips_per_class: 7 });
   });
 
   it('serves OpenAPI JSON for every route and interactive docs', async () => {

@@ -1,10 +1,10 @@
 /** Retrain: upload a labelled zip (safe/, danger/) with a progress bar, the intake report, the session's live progress. */
-import { API, TRAINING, WEB, WORKER } from '../../../shared/config.ts';
+import { API, TRAINING, WEB } from '../../../shared/config.ts';
 import { TRAINING_MODES, type TrainingMode } from '../../../shared/model/types.ts';
 import { SCALAR_METRIC_KEYS } from '../../../shared/metrics/types.ts';
 import type { GateDecision } from '../../../shared/ports/db-schema.ts';
 import { describeGateDecision, METRIC_NAMES } from '../../../shared/training/promotion.ts';
-import { announceModelChange, ApiFailure, apiKey, apiUrl, checkKey, presignedUpload, request, upload, type Session, type TrainAccepted } from '../api.ts';
+import { announceModelChange, ApiFailure, apiKey, apiUrl, checkKey, presignedUpload, request, upload, type ModelStatus, type Session, type TrainAccepted } from '../api.ts';
 import { chartBox, makeChart } from '../charts.ts';
 import { bytesText, clear, h, notice, pct, time } from '../dom.ts';
 import { describeRuns, epochChartConfig, epochRuns } from '../epochs.ts';
@@ -61,9 +61,18 @@ const page: Page = (main) => {
     progressText,
     msg,
   );
+  const intro = h('p', { class: 'lead', id: 'retrain-intro' }, introText(null));
+  // The gate's rule as this server applies it (SENTINEL_GATE_MIN_CLIPS_PER_CLASS may differ from the built-in default).
+  void request<ModelStatus>('/model/status').then(
+    (status) => {
+      intro.textContent = introText(status.promotion_gate);
+      intro.dataset.gate = 'server';
+    },
+    () => undefined,
+  );
   main.append(
     h('h1', {}, 'Retrain'),
-    h('p', { class: 'lead' }, `Teach Sentinel with new labelled clips. A new model is served only if it beats the current one by ${WORKER.gate.margin} balanced accuracy on the reference clips (every retrain's held-out clips), with at least ${WORKER.gate.minClipsPerClass} of each class; otherwise it stays a candidate you can promote on the Models page.`),
+    intro,
     panel,
     form,
     report,
@@ -221,6 +230,14 @@ const page: Page = (main) => {
   void listSessions();
   return () => clearTimeout(poll);
 };
+
+/** The page's first lines: how a retrained model gets served, with the gate's figures once the server has given them. */
+function introText(gate: ModelStatus['promotion_gate'] | null): string {
+  const rule = gate
+    ? `by ${gate.margin} ${METRIC_NAMES[gate.metric] ?? gate.metric} on the reference clips (every retrain's held-out clips), with at least ${gate.min_clips_per_class} of each class`
+    : "by the promotion gate's margin on the reference clips (every retrain's held-out clips), with enough of each class";
+  return `Teach Sentinel with new labelled clips. A new model is served only if it beats the current one ${rule}; otherwise it stays a candidate you can promote on the Models page.`;
+}
 
 /** The gate's outcome in a word or two, for the sessions table (the full sentence is its tooltip). */
 function gateLabel(s: Session): string {
