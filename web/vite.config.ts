@@ -47,6 +47,9 @@ export default defineConfig({
     // tfjs is ~1.5 MB minified but only loaded by the live monitor: warn only past that.
     chunkSizeWarningLimit: 2000,
   },
+  // The spectrogram worker (web/src/spectrogram-worker.ts) decodes audio too: the same codecs only. ES modules, since
+  // audio-decode loads each decoder by a dynamic import.
+  worker: { format: 'es', plugins: () => [documentedCodecsOnly()] },
   server: {
     fs: { allow: [fileURLToPath(new URL('..', import.meta.url))] },
     proxy: Object.fromEntries(apiPaths.map((p) => [p, api])),

@@ -10,21 +10,10 @@
  */
 import { AUDIO, MEL, type MelConfig } from '../config.js';
 import { invalidArgument } from '../errors.js';
+import { hzToMel, melToHz } from './mel-scale.js';
 import { RealFftPower, type FftName } from './real-fft.js';
 
-/** Slaney mel scale (librosa htk=False): linear below 1 kHz, logarithmic above. */
-const F_SP = 200 / 3;
-const MIN_LOG_HZ = 1000;
-const MIN_LOG_MEL = MIN_LOG_HZ / F_SP;
-const LOG_STEP = Math.log(6.4) / 27;
-
-export function hzToMel(hz: number): number {
-  return hz >= MIN_LOG_HZ ? MIN_LOG_MEL + Math.log(hz / MIN_LOG_HZ) / LOG_STEP : hz / F_SP;
-}
-
-export function melToHz(mel: number): number {
-  return mel >= MIN_LOG_MEL ? MIN_LOG_HZ * Math.exp(LOG_STEP * (mel - MIN_LOG_MEL)) : F_SP * mel;
-}
+export { hzToMel, melToHz };
 
 /** np.linspace(start, stop, n) bit for bit: arange(n) * step + start, last element forced to stop. */
 function linspace(start: number, stop: number, n: number): Float64Array {

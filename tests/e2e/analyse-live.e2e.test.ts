@@ -18,6 +18,8 @@ const VERDICT = /^(✓ Safe|⚠ Danger) — P\(danger\) [<>]?\d+(\.\d+)?%, (abov
 let h: Harness;
 let context: BrowserContext;
 let page: Page;
+/** Script URLs of the dedicated workers the page started. */
+const workers: string[] = [];
 
 interface Drawn { from: number; to: number; left: number; right: number; top: number; bottom: number; pixelRatio: number; frames: number; columns: number }
 interface PredictionBody { duration: number; windows: unknown[]; class: string }
@@ -82,6 +84,7 @@ beforeAll(async () => {
   });
   page = await context.newPage();
   page.on('pageerror', (e) => console.error('[browser error]', e.message));
+  page.on('worker', (w) => void workers.push(w.url()));
 });
 
 afterAll(async () => {
@@ -92,10 +95,14 @@ afterAll(async () => {
 describe('Analyse: verdict wording and the whole-recording spectrogram', () => {
   it('draws every second of a 7 s clip on the timeline’s time axis, window counts matching the verdict', async () => {
     await goto('analyse');
+    workers.length = 0;
     // Quiet noise with a loud tone at 3.2-3.8 s: the stretch the window-by-window drawing (3 s hops) left out.
     const quiet = backgroundLike(7, 51).map((v) => 0.05 * v);
     const p = await analyse('tone-at-3.5s.wav', withEvent(quiet, screamLike(0.6, 52), 3.2));
     expect(p.duration).toBeCloseTo(7, 2);
+    // Computed by the spectrogram worker, off the page's main thread (a failed worker leaves no spectrogram).
+    expect(workers.filter((u) => /\/spectrogram-worker[^/]*\.js$/.test(new URL(u).pathname))).toHaveLength(1);
+    expect(await page.textContent('#timeline-note')).not.toContain('could not be computed');
 
     const verdict = (await page.textContent('#verdict'))!.trim();
     expect(verdict).toMatch(VERDICT);
