@@ -74,6 +74,7 @@ const manifestSchema = z.object({
       mode: z.enum(TRAINING_MODES),
       epochs: count,
       thresholdFrom: z.enum(['out-of-fold', 'out-of-fold+out-of-source', 'validation']).optional(),
+      epochMetrics: z.array(z.object({ epoch: count, loss: finite, val_loss: finite.optional(), fold: count.optional() })).optional(),
     })
     .nullable(),
   files: z.record(z.string(), z.object({ bytes: count, sha256: z.string().regex(/^[0-9a-f]{64}$/) })),

@@ -58,7 +58,13 @@ export interface TrainingSummary {
   epochs: number;
   /** Absent in models made before it was recorded (they used out-of-fold predictions). */
   thresholdFrom?: ThresholdSource;
+  /** Loss per epoch of each CV fold and then of the final fit, as a training session's epoch_metrics: the console
+   *  draws the served model's own history. Absent in models made before it was recorded. */
+  epochMetrics?: EpochRow[];
 }
+
+/** One head epoch: `fold` the CV fold (1-based), none for the final fit; `val_loss` when the run held clips out. */
+export type EpochRow = { epoch: number; loss: number; val_loss?: number; fold?: number };
 
 /** Version tag of the manifest format; a loader refuses formats it does not know. */
 export const MANIFEST_SCHEMA = 'sentinel-model/1';

@@ -25,7 +25,7 @@ import { foldBatchNorm } from '../model/fold.ts';
 import { melToModelInput, REPRESENTATION_SHAPES, type InputRepresentation } from '../model/input.ts';
 import { readManifest, serializeArtifact } from '../model/artifact.ts';
 import type { ModelFiles } from '../model/files.ts';
-import type { BackboneName, HeadConfig, ModelManifest, ThresholdSource, TrainingMode } from '../model/types.ts';
+import type { BackboneName, EpochRow, HeadConfig, ModelManifest, ThresholdSource, TrainingMode } from '../model/types.ts';
 import type { LabeledClip, SkippedFile } from '../types.ts';
 import { inProcessCompute, type FeatureSpec, type TrainingCompute } from './compute.ts';
 import type { EmbeddingCache } from './embedding-cache.ts';
@@ -531,9 +531,18 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
     const inner = groupTrainValSplit(train.map((i) => items[i]), TRAINING.validationFraction, foldSeed);
     return { fitOn: inner.train.map((j) => train[j]), validation: inner.validation.map((j) => train[j]) };
   };
-  const fitHead = (train: number[], foldSeed: number, epochs = maxEpochs, withValidation = true, fold: number | null = null) => {
+  // Each CV fold's epochs, then the final fit's, for sentinel.json (the console draws the served model's history).
+  const epochMetrics: EpochRow[] = [];
+  const fitHead = (train: number[], foldSeed: number, epochs = maxEpochs, withValidation = true, fold: number | null = null, recorded = true) => {
     const { fitOn, validation } = splitFit(train, foldSeed, withValidation);
-    const onEpoch = request.onEpoch && ((log: EpochLog) => request.onEpoch!({ ...log, fold }));
+    const onEpoch = (log: EpochLog) => {
+      // JSON has no NaN: an epoch whose loss diverged is left out of the record.
+      if (recorded && Number.isFinite(log.loss)) {
+        const valLoss = log.valLoss !== undefined && Number.isFinite(log.valLoss) ? { val_loss: log.valLoss } : {};
+        epochMetrics.push({ epoch: log.epoch, loss: log.loss, ...valLoss, ...(fold !== null ? { fold } : {}) });
+      }
+      request.onEpoch?.({ ...log, fold });
+    };
     return learner.fit(fitOn, validation, foldSeed, epochs, onEpoch);
   };
   const clipProbs = async (head: tf.LayersModel, indices: number[]) => {
@@ -568,7 +577,8 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
       const test = all.filter((i) => clips[i].source === sources[k]);
       const train = all.filter((i) => clips[i].source !== sources[k]);
       if (!train.some((i) => labels[i] === 1) || !train.some((i) => labels[i] === 0)) continue;
-      const { head } = await fitHead(train, seed + 7 * (k + 1), maxEpochs, true);
+      // An evaluation, not part of how the served head came to be: not in the recorded history.
+      const { head } = await fitHead(train, seed + 7 * (k + 1), maxEpochs, true, null, false);
       (await clipProbs(head, test)).forEach((p, j) => (held![test[j]] = p));
       head.dispose();
     }
@@ -675,6 +685,7 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
       mode,
       epochs: epochsTrained,
       thresholdFrom,
+      epochMetrics,
     },
   });
   const manifest = readManifest(files);

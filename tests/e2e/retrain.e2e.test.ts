@@ -1,6 +1,6 @@
 /**
  * What users see around training, in Chromium against the local stack (its own, with 2 CV folds and a gate that
- * decides on few clips): Insights on a fresh install (the served model's own training set and evaluation, legends
+ * decides on few clips): Insights on a fresh install (the served model's own training set and loss per epoch, legends
  * that match their bars), the API key checked when entered and before any upload, a retrain followed to its end
  * (one chart line per fold, the gate's decision in words with both models in a table, no stale status), and the
  * footer's model chip following promote and rollback. Desktop and phone widths; screenshots in test-output/retrain/.
@@ -21,7 +21,7 @@ let page: Page;
 let shipped: string;
 
 type Legend = { text: string; color: string; drawn: string[] }[];
-type Manifest = { version: string; training: { data: { counts: { safe: number; danger: number } } } | null; metrics: Record<string, { n: number }> };
+type Manifest = { version: string; training: { data: { counts: { safe: number; danger: number } }; epochMetrics?: unknown[] } | null; metrics: Record<string, { n: number }> };
 
 async function goto(name: string): Promise<void> {
   await page.goto(`${h.url}/#/${name}`);
@@ -88,7 +88,7 @@ afterAll(async () => {
 });
 
 describe('training, as users see it', () => {
-  it('Insights on a fresh install: the served model’s own training set and evaluation, legends matching the bars', async () => {
+  it('Insights on a fresh install: the served model’s own training set and loss per epoch, legends matching the bars', async () => {
     const manifest = await api<Manifest>(`/models/${shipped}/files/sentinel.json`);
     const counts = manifest.training!.data.counts;
     await goto('insights');
@@ -96,8 +96,12 @@ describe('training, as users see it', () => {
     expect(await page.textContent('#dataset-reading')).toContain(`The served model ${shipped} learnt from ${counts.safe + counts.danger} clips`);
     expect(await page.textContent('#dataset-reading')).toContain('No clips stored for retraining yet');
     expect(await page.getAttribute('#dataset-chart', 'data-sources')).toBe('3');
-    expect(await page.textContent('#history-reading')).toMatch(new RegExp(`^No retrain here yet\\. The served model ${shipped} .*validation on ${manifest.metrics.validation.n} clips: ROC AUC`));
-    expect(await page.getAttribute('#history-chart', 'data-shows')).toBe('evaluation');
+    // The served model's own loss per epoch, from its sentinel.json (the tiny model: a final fit with held-out clips).
+    expect(manifest.training!.epochMetrics!.length).toBeGreaterThan(0);
+    expect(await page.textContent('#history-reading')).toMatch(
+      new RegExp(`^The served model ${shipped} \\(head mode\\): The final fit only \\(no cross-validation\\): final fit, \\d+ epochs? \\(lowest validation loss at \\d+\\)\\. Its held-out validation on ${manifest.metrics.validation.n} clips: ROC AUC`),
+    );
+    expect(await page.getAttribute('#history-chart', 'data-shows')).toBe('served-epochs');
     // Every legend swatch is the colour its bars were drawn in (one colour per dataset).
     for (const id of ['#dataset-chart', '#history-chart', '#perday-chart']) {
       const legend = await legendOf(id);

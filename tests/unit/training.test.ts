@@ -58,6 +58,9 @@ describe('trainModel (head mode) on synthetic separable clips', () => {
     expect(new Set(epochs.map((e) => e.fold))).toEqual(new Set([1, 2, 3, null]));
     expect(epochs.filter((e) => e.fold === 1).every((e) => Number.isFinite(e.valLoss))).toBe(true);
     expect(epochs.filter((e) => e.fold === null).every((e) => e.valLoss === undefined && Number.isFinite(e.loss))).toBe(true);
+    // sentinel.json keeps the same epochs as a session's epoch_metrics rows, so the console can draw the served model's.
+    const rows = epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, ...(e.valLoss !== undefined ? { val_loss: e.valLoss } : {}), ...(e.fold !== null ? { fold: e.fold } : {}) }));
+    expect(result.manifest.training?.epochMetrics).toEqual(rows);
   });
 
   it('separates them in cross-validation and stores a threshold chosen on out-of-fold predictions', () => {
@@ -130,6 +133,10 @@ describe('trainModel: unseen-source test and the plain head', () => {
     expect(report.pooled.rocAuc).toBeGreaterThanOrEqual(0.9);
     expect(progress).toContain('source-cv');
     expect(result.manifest.metrics.sourceCv).toEqual(report.pooled);
+    // The recorded history is the CV folds and the final fit: the per-source fits are evaluations, left out.
+    const rows = result.manifest.training!.epochMetrics!;
+    expect(new Set(rows.map((r) => r.fold))).toEqual(new Set([1, 2, undefined]));
+    expect(rows.filter((r) => r.fold === undefined && r.epoch === 1)).toHaveLength(1);
     const { model } = await loadArtifact(result.files);
     expect(hasMelStats(model)).toBe(false);
   });

@@ -1,6 +1,6 @@
 /** Insights: the seed's three charts (dataset distribution, training history, confidence distribution), each with a
- *  one-line reading, plus predictions per day and class. On a fresh install the first two come from the served
- *  model's own sentinel.json (the clips it learnt from, its cross-validation), until retrains add their own. */
+ *  one-line reading, plus predictions per day and class. The first two come from the served model's own
+ *  sentinel.json (the clips it learnt from, its loss per epoch or else its evaluation) beside what retrains stored. */
 import type { ModelManifest } from '../../../shared/model/types.ts';
 import { METRIC_NAMES } from '../../../shared/training/promotion.ts';
 import { apiUrl, request, type ModelStatus, type Session, type Stats } from '../api.ts';
@@ -38,7 +38,7 @@ function section(id: string, title: string, label: string) {
 
 const page: Page = (main) => {
   const dataset = section('dataset', 'Dataset distribution', "Clips per class: the served model's training set, stored uploads and feedback");
-  const history = section('history', 'Training history', 'Loss per epoch of the latest finished retrain, or the served model’s evaluation');
+  const history = section('history', 'Training history', 'Loss per epoch of the served model’s training or of the latest finished retrain, or the served model’s evaluation');
   const confidence = section('confidence', 'Confidence distribution', 'Number of predictions per confidence range');
   const perDay = section('perday', 'Predictions per day', 'Predictions per day, safe and danger stacked');
   const msg = h('div');
@@ -87,20 +87,26 @@ const page: Page = (main) => {
       options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, title: { display: true, text: 'clips' } } } },
     });
     dataset.canvas.dataset.sources = String(sources.length);
-    // Training history: the latest retrain's epochs, one line per fold; before any, the served model's own evaluation.
+    // Training history, one line per fold: the served model's own epochs when its sentinel.json has them (models
+    // trained before it was recorded have none), else the latest retrain's, else the served model's evaluation.
     const last = sessions.find((s) => s.epoch_metrics.length > 0);
     const evaluations = Object.keys(EVALUATIONS).filter((k) => manifest?.metrics[k]);
-    if (last) {
+    const evaluated = (m: ModelManifest) =>
+      evaluations.map((k) => `${EVALUATIONS[k].label} on ${m.metrics[k].n} clips: ROC AUC ${m.metrics[k].rocAuc?.toFixed(3) ?? '—'}, balanced accuracy ${m.metrics[k].balancedAccuracy.toFixed(3)}`);
+    const servedRuns = epochRuns(manifest?.training?.epochMetrics ?? []);
+    if (manifest && servedRuns.length) {
+      const said = evaluated(manifest);
+      history.reading.textContent = `The served model ${manifest.version} (${manifest.training!.mode} mode): ${describeRuns(servedRuns)}${said.length ? ` Its ${said.join('; ')}.` : ''}`;
+      await makeChart(history.canvas, epochChartConfig(servedRuns));
+      history.canvas.dataset.shows = 'served-epochs';
+    } else if (last) {
       const runs = epochRuns(last.epoch_metrics);
       history.reading.textContent = `Latest retrain, session ${last.id.slice(0, 8)}${last.model_version ? ` (${last.model_version})` : ''}: ${describeRuns(runs)}`;
       await makeChart(history.canvas, epochChartConfig(runs));
       history.canvas.dataset.shows = 'epochs';
     } else if (manifest && evaluations.length) {
       const t = manifest.training;
-      const said = evaluations.map((k) => {
-        const m = manifest.metrics[k];
-        return `${EVALUATIONS[k].label} on ${m.n} clips: ROC AUC ${m.rocAuc?.toFixed(3) ?? '—'}, balanced accuracy ${m.balancedAccuracy.toFixed(3)}`;
-      });
+      const said = evaluated(manifest);
       history.reading.textContent = `No retrain here yet. The served model ${manifest.version}${t ? ` (${t.mode} mode${t.epochs > 0 ? `, ${t.epochs} epochs` : ''})` : ''}: ${said.join('; ')}.`;
       await makeChart(history.canvas, {
         type: 'bar',
