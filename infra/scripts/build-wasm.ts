@@ -1,5 +1,5 @@
 /**
- * `npm run build:wasm`: assembles the hand-written WebAssembly kernels (shared/audio/wasm/*.wat, text format) with
+ * `npm run build:wasm`: assembles the hand-written WebAssembly kernels (shared/{audio,model}/wasm/*.wat, text format) with
  * wabt and writes each as a TypeScript module holding its bytes in base64 (<name>-wasm.ts beside it), so Node, Lambda
  * bundles and the browser load it without a fetch or a file read. The generated files are committed; rerun after
  * editing a .wat file (a test checks that the committed bytes are what the .wat assembles to).
@@ -11,11 +11,13 @@ import { join } from 'node:path';
 import { wasmModuleTs, assembleWat, pffftModuleTs } from './wasm-assemble.ts';
 
 const dir = new URL('../../shared/audio/wasm/', import.meta.url).pathname;
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.wat'))) {
-  const name = file.replace(/\.wat$/, '');
-  const bytes = await assembleWat(file, readFileSync(join(dir, file), 'utf8'));
-  writeFileSync(join(dir, `${name}-wasm.ts`), wasmModuleTs(file, bytes));
-  console.log(`${file} -> ${name}-wasm.ts (${bytes.length} bytes)`);
+for (const watDir of [dir, new URL('../../shared/model/wasm/', import.meta.url).pathname]) {
+  for (const file of readdirSync(watDir).filter((f) => f.endsWith('.wat'))) {
+    const name = file.replace(/\.wat$/, '');
+    const bytes = await assembleWat(file, readFileSync(join(watDir, file), 'utf8'));
+    writeFileSync(join(watDir, `${name}-wasm.ts`), wasmModuleTs(file, bytes));
+    console.log(`${file} -> ${name}-wasm.ts (${bytes.length} bytes)`);
+  }
 }
 
 const pffft = new URL('../../node_modules/@echogarden/pffft-wasm/', import.meta.url).pathname;
