@@ -113,10 +113,21 @@ export class Detector {
   }
 }
 
-/** The `k` classes with the highest sigmoid scores (multi-label heads: each class scored on its own). */
+/**
+ * The `k` classes with the highest sigmoid scores (multi-label heads: each class scored on its own), highest first,
+ * the lower class index first on a tie. One pass keeping the best k: sorting all 527 classes cost ~0.1 ms a window.
+ */
 export function topClasses(logits: ArrayLike<number>, labels: readonly string[], k: number): ClassScore[] {
-  const order = Array.from({ length: labels.length }, (_, i) => i).sort((a, b) => logits[b] - logits[a]);
-  return order.slice(0, k).map((i) => ({ label: labels[i], score: 1 / (1 + Math.exp(-logits[i])) }));
+  const top: number[] = [];
+  for (let i = 0; i < labels.length && k > 0; i++) {
+    const v = logits[i];
+    if (top.length === k && !(v > logits[top[k - 1]])) continue;
+    let at = top.length;
+    while (at > 0 && v > logits[top[at - 1]]) at--;
+    top.splice(at, 0, i);
+    if (top.length > k) top.pop();
+  }
+  return top.map((i) => ({ label: labels[i], score: 1 / (1 + Math.exp(-logits[i])) }));
 }
 
 /** Whether the level gate keeps this window from the model: its level is below the floor (null: gate off). */
