@@ -20,9 +20,10 @@ import { waitForSession } from './helpers/stack.ts';
  * The bound on a stall. The issue asks /health to answer within 100 ms. With training off the loop the worst delay
  * measured here was 60-140 ms (the OS shares 2 cores between this thread, the training threads and other work);
  * with training and intake on the loop the same runs stalled 1.27 s (top) and 1.05 s (head, most of it parsing the
- * 200k-row manifest). 250 ms tells the two apart without failing on a busy machine.
+ * 200k-row manifest). 500 ms tells the two apart without failing on a busy machine (at load 10, with other test
+ * files and trainings beside it, the loop stalled 262-384 ms with training off it).
  */
-const MAX_STALL_MS = 250;
+const MAX_STALL_MS = 500;
 
 let dir: string;
 let stack: LocalStack;
