@@ -4,6 +4,7 @@
  * tests/fixtures/formats/make.sh (1 s synthetic tones).
  */
 import { readFileSync } from 'node:fs';
+import decodeWav from '@audio/decode-wav';
 import { describe, expect, it } from 'vitest';
 import { AudioError, decodeAudio, encodeWav, type AudioErrorCode, type WavBitDepth } from '../../shared/audio/index.js';
 import { SentinelError } from '../../shared/errors.js';
@@ -69,6 +70,30 @@ describe('WAV variants (encodeWav -> decodeAudio)', () => {
     const codes = [0.5, -0.5, 1, -1, 1 / 32767];
     const audio = await decodeAudio(encodeWav(Float32Array.from(codes), 8000, { bitDepth: 16 }), { minDurationSeconds: 0 });
     expect(Array.from(audio.channels[0])).toEqual([16384 / 32768, -16384 / 32768, 32767 / 32768, -32767 / 32768, 1 / 32768]);
+  });
+
+  it('reads 16-bit PCM behind the canonical header directly, to the bit of audio-decode\'s codec + libsndfile scaling, and other layouts through the codec', async () => {
+    // Every 16-bit code, in 3 channels; the data size is not a whole number of frames.
+    const codes = Int16Array.from({ length: 3 * 65536 }, (_, i) => (((i * 7919) % 65536) - 32768));
+    const canonical = encodeWav(new Float32Array(codes.length), 8000, { bitDepth: 16, channels: 3 });
+    codes.forEach((c, i) => new DataView(canonical.buffer).setInt16(44 + 2 * i, c, true));
+    const cut = canonical.slice(0, canonical.length - 3);
+    new DataView(cut.buffer).setUint32(40, cut.length - 44, true);
+    // At an odd offset of a larger buffer; and with a LIST chunk before the data (the codec's path, same samples).
+    const odd = new Uint8Array(cut.length + 1).fill(7).subarray(1);
+    odd.set(cut);
+    const list = new Uint8Array(cut.length + 12);
+    list.set(cut.subarray(0, 36));
+    list.set([0x4c, 0x49, 0x53, 0x54, 4, 0, 0, 0, 0x49, 0x4e, 0x46, 0x4f], 36); // 'LIST', 4 bytes, 'INFO'
+    list.set(cut.subarray(36), 48);
+    new DataView(list.buffer).setUint32(4, list.length - 8, true);
+    const codec = decodeWav(cut).channelData.map((ch) => Float32Array.from(ch, (v) => (v > 0 ? Math.round(v * 32767) / 32768 : v)));
+    expect(codec[0]).toHaveLength(65536 - 1); // the cut frame is dropped
+    for (const bytes of [cut, odd, list]) {
+      const audio = await decodeAudio(bytes, { minDurationSeconds: 0 });
+      expect(audio.channels.map((ch) => Array.from(ch))).toEqual(codec.map((ch) => Array.from(ch)));
+    }
+    expect(Math.min(...codec[0]) * 32768).toBe(-32768);
   });
 
   it('accepts an ArrayBuffer', async () => {
