@@ -5,7 +5,7 @@
  * A crashed thread fails the requests it held (INTERNAL); the run fails and its caller retries it, as for any error.
  */
 import { availableParallelism } from 'node:os';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../shared/model/tf.ts';
 import { SentinelError } from '../shared/errors.ts';
 import { modelFromFiles, modelToFiles, type ModelFiles } from '../shared/model/files.ts';
 import { inProcessCompute, type FeatureExtractor, type FeatureSpec, type TrainingCompute } from '../shared/training/compute.ts';

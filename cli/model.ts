@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../shared/model/tf.ts';
 import { readModelFiles } from '../adapters/model-files.ts';
 import { initTfBackend } from '../adapters/tf-backend.ts';
 import { SentinelError } from '../shared/errors.ts';

@@ -8,6 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 import { DOCUMENTED_CODECS } from '../shared/audio/codecs.ts';
+import { TF_REGISTRATION_MODULES, TF_REGISTRATIONS_FILE } from '../infra/scripts/build-tfjs.ts';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const api = process.env.SENTINEL_API_PROXY ?? 'http://127.0.0.1:8787';
@@ -34,9 +35,28 @@ function documentedCodecsOnly(): Plugin {
   };
 }
 
+/** shared/model/tf.ts takes tfjs-core's gradients and chained ops from a bundle made for Node, which carries a copy
+ *  of core's code. The browser loads tfjs-core as ES modules, so it takes core's own modules instead: one copy. */
+function tfRegistrationsFromCore(): Plugin {
+  const bundled = fileURLToPath(new URL(`../${TF_REGISTRATIONS_FILE}`, import.meta.url));
+  const id = '\0tf-registrations';
+  return {
+    name: 'sentinel-tf-registrations',
+    enforce: 'pre',
+    async resolveId(source, importer, options) {
+      if (!source.endsWith('/tf-registrations.mjs')) return null;
+      const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
+      return resolved?.id === bundled ? id : resolved;
+    },
+    load(loaded) {
+      return loaded === id ? TF_REGISTRATION_MODULES.map((m) => `import '${m}';`).join('\n') : null;
+    },
+  };
+}
+
 export default defineConfig({
   root,
-  plugins: [documentedCodecsOnly()],
+  plugins: [documentedCodecsOnly(), tfRegistrationsFromCore()],
   // Relative asset URLs: the same build works at any path prefix (local stack at /, a CloudFront origin path).
   base: './',
   envDir: root,

@@ -7,7 +7,7 @@
  * The clips' bytes move to the thread rather than being copied (hundreds of MB of clips would hold the event loop up
  * while copied): a job's clips are empty for the caller afterwards. Model files are copied.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../shared/model/tf.ts';
 import { RequestThread, threadModule, transferables } from '../adapters/threads.ts';
 import type { TrainProgress, TrainResult } from '../shared/training/trainer.ts';
 import type { GateScores } from './gate.ts';

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../shared/model/tf.ts';
 import { parse } from 'csv-parse/sync';
 import { writeModelFiles } from '../../adapters/model-files.ts';
 import { AUDIOSET_CLASSES, EFFICIENTAT_MEL_BANDS, loadEfficientAtWeights } from '../../shared/model/backbones/efficientat.ts';

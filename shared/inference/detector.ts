@@ -6,7 +6,7 @@
  * like: their top classes. The level gate (LEVEL_GATE) keeps windows below its floor from the model: they count as
  * not dangerous and are marked `skipped: 'quiet'`.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../model/tf.ts';
 import { API, LEVEL_GATE, MODEL } from '../config.ts';
 import { analyse, analyseSamples, frontEnd, type AnalyseOptions, type Analysis, type FrontEnd, type SpectrogramWindow } from '../audio/index.ts';
 import { invalidArgument } from '../errors.ts';

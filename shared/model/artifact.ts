@@ -9,7 +9,7 @@
  * - MODEL_CONFIG_MISMATCH: the model was trained with other audio/mel settings than the running pipeline's, so its
  *   outputs would be meaningless.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { z } from 'zod';
 import { AUDIO, type AudioConfig, type KaldiMelConfig, type MelConfig } from '../config.ts';
 import { frontEnd, FRONT_END_NAMES } from '../audio/frontends/index.ts';

@@ -9,7 +9,7 @@
  * Import-safe in a browser: the Node-only packages are imported dynamically, by a non-literal specifier (bundlers
  * leave it alone) and only when running in Node.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { SentinelError } from '../errors.ts';
 import { registerWasmGradientKernels } from './wasm-kernels.ts';
 

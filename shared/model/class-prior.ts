@@ -8,7 +8,7 @@
  * for this score carries AudioSet's knowledge of every danger class to recordings unlike the training data
  * (docs/model-card.md: source-CV).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { invalidArgument } from '../errors.ts';
 
 export interface ClassMaxArgs {

@@ -12,7 +12,7 @@
  * Keras 2.x/3 instead runs non-trainable BN in inference mode. `keepFrozenBatchNormInInferenceMode` restores the
  * Keras behaviour per layer instance; buildClassifier installs it on every BN layer of the backbone.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { MODEL } from '../config.ts';
 import { SentinelError } from '../errors.ts';
 import { melToModelInput, type InputRepresentation, type ModelInput } from './input.ts';

@@ -2,7 +2,7 @@
  * tfjs LayersModel <-> an in-memory file map (`model.json` + weight shards), the format `tf.io` writes to disk.
  * Pure (no fs): adapters/model-files.ts moves the map to and from a directory, the browser can fetch it.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { SentinelError } from '../errors.ts';
 
 /** File name -> bytes. Always has `model.json`; its weightsManifest names the weight files (we write `weights.bin`). */

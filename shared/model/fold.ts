@@ -9,7 +9,7 @@
  * Works on the Keras JSON topology (remove BN layers, rewire their consumers to the conv), so any flat functional
  * model folds; nested models are copied unfolded.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { SentinelError } from '../errors.ts';
 
 interface LayerJson {

@@ -12,7 +12,7 @@
  * to ~1e-6 (tests/unit/model-fused.test.ts). Measured on wasm in Node: docs/benchmarks.md.
  * Inference only (no training).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { HardSwish } from './backbones/efficientat.ts';
 import { channelMean, dense, fusedConv, hardSwish, squeezeExcite } from './serving-ops.ts';
 

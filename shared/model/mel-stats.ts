@@ -13,7 +13,7 @@
  * serving, in Node and in the browser; a registered layer class so a saved model reloads with it. Training computes
  * the same numbers in plain loops from the mel (melStatsOf), held equal to the graph by tests.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { MEL } from '../config.ts';
 import { SentinelError } from '../errors.ts';
 

@@ -7,7 +7,7 @@
  * Keras version still padded Conv1 explicitly), BatchNormalization(epsilon 1e-3, momentum 0.999), ReLU(6).
  * Pure: no fs. Loading files from disk lives in adapters/model-files.ts.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { SentinelError } from '../errors.ts';
 import { modelFromFiles, parseModelFiles, type ModelFiles } from './files.ts';
 

@@ -6,7 +6,7 @@
  * activation. Here the SIMD loops of wasm/serving.wat run on the backend's own memory, and convolutions and matrix
  * products are the backend's own kernel functions, called directly. Elsewhere (cpu, tfjs-node, webgl, or a wasm
  * build with shared memory) the same ops run as tf ops. Inference only: no gradients (training runs the layers). */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { WASM_BASE64 } from './wasm/serving-wasm.ts';
 
 interface Simd {

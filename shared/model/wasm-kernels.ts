@@ -4,7 +4,7 @@
  * only a head on frozen features could train. Each missing kernel is bridged to tfjs' own cpu implementation:
  * inputs are copied out of wasm memory, the cpu kernel runs, its result is copied back. Inference never uses them.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 
 /** Missing on wasm, present on cpu; the only ones MobileNetV2 training needs (checked by the model tests). */
 export const BRIDGED_KERNELS = [

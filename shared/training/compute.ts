@@ -4,7 +4,7 @@
  * a GPU backend); adapters/training-threads.ts spreads it over worker threads, one per core, because tfjs-wasm is
  * single-threaded in Node. Both run the same functions below on the same backend, so they give the same numbers.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../model/tf.ts';
 import { MEL, MODEL } from '../config.ts';
 import { embed } from '../model/classifier.ts';
 import { melStatsDim, melStatsOf, type MelStatsVersion } from '../model/mel-stats.ts';

@@ -3,7 +3,7 @@
  * and early stopping on a validation set (best epoch's weights kept), then fold the standardisation into the first
  * dense layer so the head takes raw embeddings, exactly what backbone -> GAP produces at serving time.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../model/tf.ts';
 import { TRAINING } from '../config.ts';
 import { invalidArgument } from '../errors.ts';
 import { buildHead, headConfigOf, headInputDim, HEAD_LAYERS } from '../model/classifier.ts';

@@ -8,7 +8,7 @@
  *   (tfjs' binaryCrossentropy on probabilities clips them and stops the gradient of saturated outputs).
  * The top's variables end at the best epoch's values.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../model/tf.ts';
 import { TRAINING } from '../config.ts';
 import { invalidArgument } from '../errors.ts';
 import { fitHeadVariables, headVariables, standardiser, startingHead, type HeadTrainingResult, type TrainingRunOptions } from './head.ts';

@@ -9,7 +9,7 @@
  * depthwise convolutions stay convolutions (small at stride 32). The layers keep their Keras names and shapes, so
  * `writeBack` puts the trained values into the serving model unchanged.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../model/tf.ts';
 import { SentinelError } from '../errors.ts';
 
 type Padding = 'same' | 'valid';

@@ -10,7 +10,7 @@
  * 'finetune' mode then trains the top of the backbone on images with a low learning rate (meant for the GPU worker;
  * on CPU only tiny smoke runs). Pure: files, caches and backends come from the caller.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../model/tf.ts';
 import { AUDIO, MODEL, TRAINING } from '../config.ts';
 import { decodeAudio, frontEnd, resample, toMono, type FrontEnd } from '../audio/index.ts';
 import { invalidArgument, SentinelError } from '../errors.ts';

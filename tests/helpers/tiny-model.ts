@@ -3,7 +3,7 @@
  * (BN gamma 3 so features stay O(1), as tests/unit/training.test.ts does), BN folded, grey128 input, no CV, no
  * augmentation. Nothing from ../shared and no binary is committed: tests build it in their setup.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../shared/model/tf.ts';
 import { zipSync } from 'fflate';
 import { encodeWav } from '../../shared/audio/index.ts';
 import type { ModelFiles } from '../../shared/model/files.ts';

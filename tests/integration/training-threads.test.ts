@@ -3,7 +3,7 @@
  * thread (same functions, same wasm backend), also when continuing a parent model; epoch logs reach the caller; a
  * thread's error comes back typed; a warm-started head crosses to a thread and back.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../shared/model/tf.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestThread } from '../../adapters/threads.ts';
 import { TrainingThreads } from '../../adapters/training-threads.ts';

@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../shared/model/tf.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModelFiles, writeModelFiles } from '../../adapters/model-files.ts';
 import { AUDIO, MEL } from '../../shared/config.ts';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../shared/model/tf.ts';
 import { describe, expect, it, vi } from 'vitest';
 import { initTfBackend } from '../../adapters/tf-backend.ts';
 import { BACKEND_ENV_VAR, selectBackend } from '../../shared/model/backend.ts';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../shared/model/tf.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   buildClassifier,

@@ -5,7 +5,7 @@
  * too. Tests reading the checkpoint itself skip where ../shared is absent.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../shared/model/tf.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModelFiles } from '../../adapters/model-files.ts';
 import {

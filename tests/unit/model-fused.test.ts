@@ -2,7 +2,7 @@
  * shared/model/fused.ts: the serving forward pass with fused convolution chains computes what model.predict
  * computes, runs none of the kernels it fuses away, and falls back to plain layers where it cannot fuse.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../shared/model/tf.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HardSwish } from '../../shared/model/backbones/efficientat.ts';
 import { buildClassifier } from '../../shared/model/classifier.ts';

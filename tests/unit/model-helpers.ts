@@ -1,6 +1,6 @@
 /** Shared by the model tests: the ImageNet weights beside the repo (optional) and a wasm backend. */
 import { existsSync, readFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../shared/model/tf.ts';
 import { selectBackend } from '../../shared/model/backend.ts';
 import type { ModelFiles } from '../../shared/model/files.ts';
 

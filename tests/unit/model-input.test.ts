@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../shared/model/tf.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAGMA_RGB, melToModelInput, REPRESENTATION_SHAPES } from '../../shared/model/input.ts';
 import { useWasm } from './model-helpers.ts';

@@ -3,7 +3,7 @@
  * runs as one kernel on wasm and as tf ops on cpu, and the committed kernel bytes are what serving.wat assembles to.
  */
 import { readFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../shared/model/tf.ts';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { channelMean, dense, fusedConv, hardSwish, SERVING_KERNELS, squeezeExcite, type ConvArgs } from '../../shared/model/serving-ops.ts';
 import { maxAbs, maxAbsDiff, useWasm } from './model-helpers.ts';

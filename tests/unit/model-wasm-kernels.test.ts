@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../shared/model/tf.ts';
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../../shared/model/backend.ts';
 import { BRIDGED_KERNELS } from '../../shared/model/wasm-kernels.ts';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../shared/model/tf.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cutBefore, dense, depthwise3x3Same, inputDense, topNet } from '../../shared/training/top.ts';
 import { mapsBatch, trainTop } from '../../shared/training/top-train.ts';

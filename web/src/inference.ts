@@ -1,13 +1,14 @@
 /**
- * In-browser inference for the live monitor: tfjs (wasm backend, webgl if wasm cannot start) and the current model
- * fetched from the API (GET /models/{version}/files/{name}) and kept in the Cache API: a version never changes, so
- * it is downloaded once. Everything here is loaded lazily, only when the monitor starts.
+ * In-browser inference for the live monitor: tfjs (wasm backend, the pure-JS cpu one if wasm cannot start) and the
+ * current model fetched from the API (GET /models/{version}/files/{name}) and kept in the Cache API: a version never
+ * changes, so it is downloaded once. Everything here is loaded lazily, only when the monitor starts.
  */
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { selectBackend } from '../../shared/model/backend.ts';
+import * as tf from '../../shared/model/tf.ts';
 import { Detector } from '../../shared/inference/detector.ts';
 import type { ModelFiles } from '../../shared/model/files.ts';
 import { MANIFEST_FILE } from '../../shared/model/types.ts';
@@ -36,8 +37,8 @@ function initBackend(): Promise<string> {
     try {
       return (await selectBackend({ requested: 'wasm', log })).choice;
     } catch (error) {
-      console.warn('wasm backend failed, trying webgl', error);
-      return (await selectBackend({ requested: 'webgl', log })).choice;
+      console.warn('wasm backend failed, falling back to the slow pure-JS cpu backend', error);
+      return (await selectBackend({ requested: 'cpu', log })).choice;
     }
   })();
   return backend;
@@ -70,7 +71,6 @@ async function load(version: string): Promise<BrowserModel> {
   // One call on silence first: the first run compiles kernels and allocates, which would skew the first window.
   const fe = detector.frontEnd;
   await detector.probabilities([new Float32Array(fe.nMels * fe.windowFrames).fill(fe.floor)], 1);
-  const tf = await import('@tensorflow/tfjs');
   const features = chosen === 'wasm'
     ? [(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'simd' : 'no simd', (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? 'threads' : 'single thread'].join(', ')
     : '';

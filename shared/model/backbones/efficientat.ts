@@ -12,7 +12,7 @@
  * squeeze-excitation averages over frequency and time, squeezes to make_divisible(c // 4, 8) with ReLU and scales
  * with a sigmoid (not hard-sigmoid). Pure: no fs (the weights importer is infra/scripts/import-efficientat.ts).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.ts';
 import { SentinelError } from '../../errors.ts';
 import { modelFromFiles, type ModelFiles } from '../files.ts';
 import { makeDivisible } from '../mobilenetv2.ts';

@@ -5,7 +5,7 @@
  * Standalone: `node --import tsx tests/bench/cases/model.ts [filter]` prints a table. The shared bench runner
  * (tests/bench/bench.ts) can import `modelBenchCases` instead.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../../shared/model/tf.ts';
 import { pathToFileURL } from 'node:url';
 import { selectBackend } from '../../../shared/model/backend.ts';
 import { embed } from '../../../shared/model/classifier.ts';
