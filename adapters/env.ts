@@ -208,7 +208,7 @@ export const ENV_VARS: readonly EnvVarDoc[] = Object.freeze([
   },
   {
     name: 'SENTINEL_TF_BACKEND',
-    description: 'Force a tfjs backend (node-gpu, node, wasm, webgl, cpu); unset = fastest installed (wasm here, tfjs-node-gpu in the GPU worker image).',
+    description: 'Force a tfjs backend (node-gpu, node, wasm, cpu); unset = fastest installed (wasm here, tfjs-node-gpu in the GPU worker image).',
     default: '',
     example: 'wasm',
   },

@@ -17,8 +17,8 @@ import { registerWasmGradientKernels } from './wasm-kernels.ts';
 export const BACKEND_ENV_VAR = 'SENTINEL_TF_BACKEND';
 
 /** Our names for the backends (tfjs calls both native ones 'tensorflow'). */
-export type BackendChoice = 'node-gpu' | 'node' | 'wasm' | 'webgl' | 'cpu';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['node-gpu', 'node', 'wasm', 'webgl', 'cpu'];
+export type BackendChoice = 'node-gpu' | 'node' | 'wasm' | 'cpu';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['node-gpu', 'node', 'wasm', 'cpu'];
 
 export interface BackendSelection {
   choice: BackendChoice;
@@ -44,7 +44,6 @@ const TF_NAME: Record<BackendChoice, string> = {
   'node-gpu': 'tensorflow',
   node: 'tensorflow',
   wasm: 'wasm',
-  webgl: 'webgl',
   cpu: 'cpu',
 };
 
@@ -72,9 +71,8 @@ async function register(choice: BackendChoice, wasmPaths: string | undefined): P
       registerWasmGradientKernels(); // so conv layers can be fine-tuned on wasm too
       break;
     }
-    case 'webgl':
     case 'cpu':
-      break; // registered by @tensorflow/tfjs itself (webgl only in a browser)
+      break; // registered by ./tf.ts
   }
   if (tf.findBackendFactory(TF_NAME[choice]) == null) {
     throw new Error(`no '${TF_NAME[choice]}' backend is registered on this platform`);
