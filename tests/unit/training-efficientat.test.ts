@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { readModelFiles } from '../../adapters/model-files.ts';
 import { encodeWav } from '../../shared/audio/index.ts';
-import { KALDI_MEL } from '../../shared/config.ts';
+import { KALDI_MEL, TRAINING } from '../../shared/config.ts';
 import { Detector } from '../../shared/inference/detector.ts';
 import { loadArtifact } from '../../shared/model/artifact.ts';
 import { loadEfficientAtFiles, AUDIOSET_CLASSES, EFFICIENTAT_EMBEDDING_DIM } from '../../shared/model/backbones/efficientat.ts';
@@ -94,6 +94,15 @@ describe('trainModel on the AudioSet backbone', () => {
     expect(headOf(model).inputs[0].shape[1]).toBe(EFFICIENTAT_EMBEDDING_DIM + AUDIOSET_CLASSES + 1);
     expect(backboneOf(model).outputs[0].shape[3]).toBe(EFFICIENTAT_EMBEDDING_DIM);
     expect(model.layers.some((l) => l.name === HEAD_LAYERS.classPrior)).toBe(true);
+    // The prior is the head's last input, read only by its own pair of units (relu(p) and relu(-p)): the logit is
+    // its share times the prior, whatever the prior's sign.
+    const [kernel, , out] = headOf(model).getWeights().map((w) => w.dataSync());
+    const hidden = out.length;
+    const last = (EFFICIENTAT_EMBEDDING_DIM + AUDIOSET_CLASSES) * hidden;
+    const readers = Array.from({ length: hidden }, (_, h) => h).filter((h) => kernel[last + h] !== 0);
+    expect(readers).toHaveLength(2);
+    expect(Math.sign(kernel[last + readers[0]])).toBe(-Math.sign(kernel[last + readers[1]]));
+    for (const h of readers) expect(kernel[last + h] * out[h]).toBeCloseTo(TRAINING.classPriorWeight, 6);
     model.dispose();
   });
 
