@@ -226,9 +226,10 @@ describe('training, as users see it', () => {
     await goto('insights');
     await page.waitForFunction((v) => document.getElementById('model-chip')?.textContent === `Model: ${v}`, other);
     await page.waitForSelector('#main[data-ready="true"]');
-    // With a retrain done, Insights shows its epochs per fold and the stored clips beside the served model's own.
-    expect(await page.getAttribute('#history-chart', 'data-shows')).toBe('epochs');
-    expect(await page.textContent('#history-reading')).toMatch(/^Latest retrain, session \w{8} \(\S+\): 2 cross-validation folds and the final fit/);
+    // Insights follows the model now served: its own epochs (every model trained here records them), and the stored
+    // clips of the retrain beside it.
+    expect(await page.getAttribute('#history-chart', 'data-shows')).toBe('served-epochs');
+    expect(await page.textContent('#history-reading')).toMatch(new RegExp(`^The served model ${other} \\(\\w+ mode\\): `));
     expect(await page.textContent('#dataset-reading')).toMatch(/Stored for the next retrain: 16 clips/);
     await shootBoth('insights-after-retrain');
   });
