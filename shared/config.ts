@@ -433,9 +433,11 @@ export const API = Object.freeze({
   /** The `current` alias is re-read at most this often, seconds: a promotion reaches every Lambda container within
    *  30 s while an idle container costs one tiny query per 30 s. */
   modelRecheckSeconds: 30,
-  /** Micro-batching of /predict windows: wasm runs a batch of 8 no slower per window than 1 (tests/bench/cases/model.ts),
-   *  and 2 ms of waiting is small against a ~20 ms model call while letting concurrent requests share one call. */
-  batch: Object.freeze({ maxBatch: 8, maxWaitMs: 2 }),
+  /** Micro-batching of /predict windows: a batch of 8 costs 3.2 ms a window against 5.4 for one (`npm run bench`). No
+   *  wait: windows that arrive while the model runs already share its next call, and waiting 2 ms only added latency
+   *  (`npm run bench:api`, interleaved, load 1.3-2.6: closed loop 195 and 202 req/s with 0 ms, 176 and 183 with 2 ms;
+   *  server CPU 8.9 vs 10.1 ms a request; single-client p50 10.5 vs 12.6 ms). */
+  batch: Object.freeze({ maxBatch: 8, maxWaitMs: 0 }),
   /** Top backbone classes reported per window (AudioSet backbone): three name the sound without flooding a timeline. */
   windowClasses: 3,
   /** Stored prediction keeps the top windows by probability, not all 600 of a 10-minute file. */

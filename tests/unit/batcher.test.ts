@@ -54,4 +54,21 @@ describe('Batcher', () => {
     expect(results[2]).toEqual({ status: 'fulfilled', value: [30] });
     expect(calls[0]).toEqual([1, 2, -1, 3]); // one shared call first
   });
+
+  it('with no wait, callers arriving while the model runs share the next call', async () => {
+    const calls: number[][] = [];
+    let release!: () => void;
+    const busy = new Promise<void>((r) => { release = r; });
+    const b = new Batcher<number, number>(async (xs) => {
+      calls.push(xs);
+      if (calls.length === 1) await busy; // the first call holds the model
+      return xs;
+    }, { maxBatch: 8, maxWaitMs: 0 });
+    const first = b.submit([1]);
+    await new Promise((r) => setTimeout(r, 5)); // the first call has started alone
+    const rest = [b.submit([2]), b.submit([3, 4]), b.submit([5])];
+    release();
+    expect(await Promise.all([first, ...rest])).toEqual([[1], [2], [3, 4], [5]]);
+    expect(calls).toEqual([[1], [2, 3, 4, 5]]);
+  });
 });
