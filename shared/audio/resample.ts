@@ -100,7 +100,7 @@ function designFilter(fromRate: number, toRate: number, cfg: ResampleConfig): Po
     }
   }
   let halfBand: Float64Array | null = null;
-  if (fromRate === 2 * toRate && Math.abs(cfg.passbandEdge + cfg.stopbandEdge - 2) < 1e-12) {
+  if (fromRate === 2 * toRate && centred(cfg)) {
     // Row 0 holds h(half - 1 - k); h(t) for t = 1, 3, 5, ... sits at k = half - 1 - t.
     halfBand = new Float64Array(Math.floor(half / 2));
     for (let i = 0; i < halfBand.length; i++) halfBand[i] = table[half - 2 - 2 * i];
@@ -147,6 +147,7 @@ export function resample(
 
   const { phases, taps, table, interpolated, halfBand } = getFilter(fromRate, toRate, cfg);
   const half = taps / 2;
+  if (toRate === 2 * fromRate && centred(cfg)) return upsampleBy2(x, y, table, taps, loop);
   const g = gcd(fromRate, toRate);
   const up = toRate / g;
   const down = fromRate / g;
@@ -175,6 +176,47 @@ export function resample(
     } else if (halfBand) halfBandBlock(scratch, y, j0, j1, halfBand, table[half - 1], half);
     else if (!interpolated) polyphaseBlock(scratch, y, j0, j1, table, taps, up, down, base0);
     else interpolatedBlock(scratch, y, j0, j1, table, taps, phases, up, down, base0);
+  }
+  return y;
+}
+
+/** The transition band centred on the lower Nyquist rate: the filter is half-band (zero at even distances). */
+function centred(cfg: ResampleConfig): boolean {
+  return Math.abs(cfg.passbandEdge + cfg.stopbandEdge - 2) < 1e-12;
+}
+
+/**
+ * 1:2 interpolation (16 -> 32 kHz, the AudioSet front end's most common input) with a centred, half-band filter.
+ * Phase 0 of the polyphase table is a unit impulse (the sinc's zeros fall on input samples; its table row holds only
+ * ~1e-17 rounding residues), so even outputs are the input samples; odd outputs are phase 1 alone, one output per
+ * input sample: the generic loop with a one-row table and a unit step. Half the multiplies, same odd outputs to the bit.
+ */
+function upsampleBy2(x: Float32Array, y: Float32Array, table: Float64Array, taps: number, loop: 'auto' | 'js'): Float32Array {
+  const half = taps / 2;
+  const row = table.subarray(taps, 2 * taps);
+  const block = 4096;
+  const span = block - 1 + taps + 1;
+  const simd = loop === 'auto' ? polyphaseKernel()?.prepare(row, span, block) : undefined;
+  const scratch = simd?.scratch ?? new Float64Array(span);
+  const odd = new Float32Array(block);
+  for (let i0 = 0; i0 < x.length; i0 += block) {
+    const i1 = Math.min(x.length, i0 + block);
+    // Odd output 2i + 1 reads padded[i .. i + taps), padded[p] = x[p - (half - 1)].
+    const first = i0 - (half - 1);
+    const count = i1 - 1 - i0 + taps;
+    const lo = Math.max(0, -first);
+    const hi = Math.min(count, x.length - first);
+    scratch.fill(0, 0, count);
+    if (hi > lo) scratch.set(x.subarray(first + lo, first + hi), lo);
+    let out: Float32Array = odd;
+    if (simd) {
+      simd.polyphase(i1 - i0, taps, 1, 1, 0);
+      out = simd.out;
+    } else polyphaseBlock(scratch, odd, 0, i1 - i0, row, taps, 1, 1, 0);
+    for (let i = i0; i < i1; i++) {
+      y[2 * i] = x[i];
+      y[2 * i + 1] = out[i - i0];
+    }
   }
   return y;
 }

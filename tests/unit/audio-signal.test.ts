@@ -99,6 +99,7 @@ describe('resample', () => {
     [16000, 22050, 7000],
     [8000, 22050, 3000],
     [22050, 16000, 6000],
+    [16000, 32000, 7000], // 1:2, the AudioSet front end's usual input: even outputs are the input samples
     [44099, 22050, 2000], // reduced ratio 22050/44099: the interpolated-table path
   ];
   for (const [from, to, f] of passband) {
@@ -127,6 +128,19 @@ describe('resample', () => {
     expect(toneAmplitude(y, 22050, 22050 - 15000)).toBeLessThan(1e-4); // would alias to 7050 Hz
   });
 
+  it('upsamples 1:2 with the half-band filter: the input samples in the even outputs, odd ones band-limited', () => {
+    const x = tone(16000, 1, [[0.4, 440], [0.2, 5000]]);
+    for (let i = 0; i < x.length; i += 997) x[i] += 0.3; // clicks: broadband content
+    const y = resample(x, 16000, 32000);
+    expect(y).toHaveLength(32000);
+    for (let i = 0; i < x.length; i++) expect(y[2 * i]).toBe(x[i]);
+    const clean = resample(tone(16000, 1, [[0.4, 440], [0.2, 5000]]), 16000, 32000);
+    const ideal = tone(32000, 1, [[0.4, 440], [0.2, 5000]]);
+    let err = 0;
+    for (let i = 200; i < ideal.length - 200; i++) err = Math.max(err, Math.abs(clean[i] - ideal[i]));
+    expect(err).toBeLessThan(1e-4);
+  });
+
   it('passes DC with unit gain and keeps a tone in phase (delay compensated)', () => {
     const dc = resample(new Float32Array(16000).fill(0.25), 16000, 22050);
     expect(dc[11025]).toBeCloseTo(0.25, 5);
@@ -142,6 +156,8 @@ describe('resample', () => {
     const longHalfBand = { passbandEdge: 0.9, stopbandEdge: 1.1, attenuationDb: 100 }; // an odd number of folded taps
     const pairs: [number, number, number, typeof longHalfBand?][] = [
       [16000, 22050, 48000], // 441 phases, several 4096-output blocks
+      [16000, 32000, 48000], // 1:2 with the half-band filter: phase 1 alone
+      [16000, 32000, 4097],
       [44100, 22050, 132300], // half-band 2:1
       [44100, 22050, 30001, longHalfBand],
       [48000, 22050, 150000],
