@@ -11,7 +11,7 @@
  */
 import FFT from 'fft.js';
 import { invalidArgument } from '../errors.js';
-import { pffftRealPlan, type PffftRealPlan } from './wasm/pffft.ts';
+import { pffftRealPlan, type PffftRealPlan, type SparseBands } from './wasm/pffft.ts';
 
 /** Which FFT computes the spectrum: PFFFT (WebAssembly SIMD, float32) or fft.js (JS, float64). */
 export type FftName = 'pffft' | 'fft.js';
@@ -56,21 +56,33 @@ export class RealFftPower {
   }
 
   /**
+   * Writes frame()[offset + i] = (x[k + i + 1] - a * x[k + i]) * window[i] (float64 arithmetic, pre-emphasis and a
+   * window) for i < window.length, in WebAssembly SIMD next to PFFFT's buffers; false without PFFFT, when the caller
+   * runs its own loop. Same values to the bit either way.
+   */
+  preemphasisFrame(x: Float32Array, k: number, offset: number, a: number, window: Float64Array): boolean {
+    if (!this.wasm) return false;
+    this.wasm.preemphasis(x, k, offset, a, window);
+    return true;
+  }
+
+  /**
+   * Band sums of the last power() spectrum, out[m] = sum_k weight * P[k] + bias with each band's bins added in
+   * increasing order, computed beside PFFFT's buffers (a view valid until the next call); null without PFFFT, when the
+   * caller sums P itself. Same values to the bit either way.
+   */
+  bandSums(filterbank: SparseBands, bias: number): Float64Array | null {
+    return this.wasm ? this.wasm.bands(filterbank, bias) : null;
+  }
+
+  /**
    * P[k] = |X[k]|^2 of frame() for k < bins, plus always P[0] and P[n/2]; P needs n/2 + 1 slots and
    * bins <= n/2 + 1. Skipping the bins a filterbank never reads saves most of the split step's mirror half.
    */
   power(P: Float64Array, bins: number): void {
     const h = this.half;
     if (this.wasm) {
-      const X = this.wasm.forward();
-      P[0] = X[0] * X[0];
-      P[h] = X[1] * X[1];
-      const last = Math.min(h, bins);
-      for (let k = 1; k < last; k++) {
-        const re = X[2 * k];
-        const im = X[2 * k + 1];
-        P[k] = re * re + im * im;
-      }
+      this.wasm.power(P, bins);
       return;
     }
     const Z = this.spectrum;

@@ -9,6 +9,7 @@ import { KALDI_MEL } from '../../shared/config.js';
 import { SentinelError } from '../../shared/errors.js';
 import { denseFilterbank, fixLength } from '../../shared/audio/index.js';
 import { RealFftPower } from '../../shared/audio/real-fft.js';
+import { pffftRealPlan } from '../../shared/audio/wasm/pffft.js';
 import {
   KaldiMelSpectrogram,
   kaldiHzToMel,
@@ -327,6 +328,49 @@ describe('KaldiMelSpectrogram building blocks', () => {
     const simd = new URL('dist/simd/', pkg);
     const expected = pffftModuleTs(`@echogarden/pffft-wasm ${version} dist/simd`, readFileSync(new URL('pffft.js', simd), 'utf8'), readFileSync(new URL('pffft.wasm', simd)));
     expect(readFileSync(new URL('../../shared/audio/wasm/pffft-wasm.ts', import.meta.url), 'utf8')).toBe(expected);
+  });
+
+  it('frame.wat beside PFFFT: pre-emphasis, power and band sums are the JS loops\' values to the bit', () => {
+    const n = 1024;
+    const fft = new RealFftPower(n, 'pffft');
+    const x = testSignal(2000, 7);
+    const window = symmetricHannWindow(801); // odd: the kernel's scalar tail
+    const a = 0.97;
+    const frame = fft.frame();
+    frame.fill(0);
+    expect(fft.preemphasisFrame(x, 300, 111, a, window)).toBe(true);
+    const want = new Float32Array(n);
+    for (let i = 0; i < window.length; i++) want[111 + i] = (x[300 + i + 1] - a * x[300 + i]) * window[i];
+    expect(maxAbsDiff(fft.frame(), want)).toBe(0);
+    // Power: the spectrum as the JS loop squares it, for an odd and an even number of bins.
+    const P = new Float64Array(n / 2 + 1);
+    fft.frame().set(want);
+    for (const bins of [n / 2 + 1, 480, 7]) {
+      fft.power(P, bins);
+      const X = pffftRealPlan(n)!;
+      X.input().set(want);
+      const S = X.forward();
+      expect(P[0]).toBe(S[0] * S[0]);
+      expect(P[n / 2]).toBe(S[1] * S[1]);
+      for (let k = 1; k < Math.min(n / 2, bins); k++) expect(P[k]).toBe(S[2 * k] * S[2 * k] + S[2 * k + 1] * S[2 * k + 1]);
+    }
+    // Band sums of the last spectrum, each band from 0 in increasing bin order.
+    const fb = kaldiMelBanks(32000, KALDI_MEL);
+    const sums = fft.bandSums(fb, 1e-5)!;
+    for (let m = 0; m < fb.nMels; m++) {
+      let acc = 0;
+      for (let j = 0; j < fb.length[m]; j++) acc += fb.weights[fb.offset[m] + j] * P[fb.start[m] + j];
+      expect(sums[m]).toBe(acc + 1e-5);
+    }
+    expect(new RealFftPower(n, 'fft.js').bandSums(fb, 0)).toBeNull();
+  });
+
+  it('runs the committed frame kernel bytes: what shared/audio/wasm/frame.wat assembles to (npm run build:wasm)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { assembleWat, wasmModuleTs } = await import('../../infra/scripts/wasm-assemble.ts');
+    const dir = new URL('../../shared/audio/wasm/', import.meta.url);
+    const bytes = await assembleWat('frame.wat', readFileSync(new URL('frame.wat', dir), 'utf8'));
+    expect(readFileSync(new URL('frame-wasm.ts', dir), 'utf8')).toBe(wasmModuleTs('frame.wat', bytes));
   });
 
   it('falls back to fft.js where PFFFT takes no plan (real sizes below 32)', () => {

@@ -7,6 +7,7 @@
  * Float32 throughout, as PFFFT. One module instance per thread, plans allocated in its memory and never freed (one
  * per front end engine).
  */
+import { WASM_BASE64 as FRAME_WASM_BASE64 } from './frame-wasm.ts';
 import { NAMES, WASM_BASE64 } from './pffft-wasm.ts';
 
 export interface PffftRealPlan {
@@ -15,6 +16,27 @@ export interface PffftRealPlan {
   input(): Float32Array;
   /** Forward transform of input(), ordered: [X0.re, X(n/2).re, X1.re, X1.im, ..., X(n/2-1).im] (unscaled). */
   forward(): Float32Array;
+  /**
+   * input()[offset + i] = (x[k + i + 1] - a * x[k + i]) * window[i] for i < window.length, in float64 as the JS
+   * loop would (frame.wat); x[k .. k + window.length] must exist. The rest of input() is left as it is.
+   */
+  preemphasis(x: Float32Array, k: number, offset: number, a: number, window: Float64Array): void;
+  /** forward(), then P[k] = |X[k]|^2 in float64 for k < min(bins, n/2), and P[0], P[n/2]. */
+  power(P: Float64Array, bins: number): void;
+  /**
+   * Band sums of the last power() spectrum: out[m] = sum_k weight * P[k] + bias, each band's bins added in increasing
+   * order (frame.wat). A view into the module's memory, valid until the next call.
+   */
+  bands(filterbank: SparseBands, bias: number): Float64Array;
+}
+
+/** The sparse filterbank bands() reads (mel.ts's MelFilterbank has these fields). */
+export interface SparseBands {
+  nMels: number;
+  start: Int32Array;
+  length: Int32Array;
+  offset: Int32Array;
+  weights: Float64Array;
 }
 
 interface Kernel {
@@ -22,6 +44,10 @@ interface Kernel {
   alignedMalloc(bytes: number): number;
   newSetup(n: number, kind: number): number;
   transformOrdered(setup: number, input: number, output: number, work: number, direction: number): void;
+  /** frame.wat's loops, on the same memory. */
+  preemphasis(src: number, dst: number, win: number, n: number, a: number): void;
+  power(X: number, P: number, h: number, last: number): void;
+  mel(P: number, out: number, start: number, length: number, offset: number, weights: number, nMels: number, bias: number): void;
 }
 
 const PFFFT_REAL = 0;
@@ -52,8 +78,14 @@ function instantiate(): Kernel | null {
   const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { [i.module]: env }).exports as Record<string, unknown>;
   memory = exports[e.memory] as WebAssembly.Memory;
   (exports[e.ctors] as () => void)();
+  const frame = new WebAssembly.Instance(new WebAssembly.Module(Uint8Array.from(atob(FRAME_WASM_BASE64), (c) => c.charCodeAt(0))), {
+    pffft: { memory },
+  }).exports as Pick<Kernel, 'preemphasis' | 'power' | 'mel'>;
   return {
     memory,
+    preemphasis: frame.preemphasis,
+    power: frame.power,
+    mel: frame.mel,
     alignedMalloc: exports[e.alignedMalloc] as Kernel['alignedMalloc'],
     newSetup: exports[e.newSetup] as Kernel['newSetup'],
     transformOrdered: exports[e.transformOrdered] as Kernel['transformOrdered'],
@@ -82,15 +114,27 @@ export function pffftRealPlan(n: number): PffftRealPlan | null {
   const inAt = k.alignedMalloc(n * 4);
   const outAt = k.alignedMalloc(n * 4);
   const workAt = k.alignedMalloc(n * 4);
-  if (!setup || !inAt || !outAt || !workAt) return null;
+  // frame.wat's operands: n + 1 samples, a window of up to n taps (float64), the n/2 + 1 powers (float64).
+  const srcAt = k.alignedMalloc((n + 1) * 4);
+  const winAt = k.alignedMalloc(n * 8);
+  const powerAt = k.alignedMalloc((n / 2 + 1) * 8);
+  if (!setup || !inAt || !outAt || !workAt || !srcAt || !winAt || !powerAt) return null;
   let buffer: ArrayBuffer | null = null;
   let input = new Float32Array(0);
   let output = new Float32Array(0);
+  let src = new Float32Array(0);
+  let power = new Float64Array(0);
+  let loadedWindow: Float64Array | null = null;
+  // The filterbank bands() was last given, copied into the module's memory (another one is copied anew).
+  let bank: { source: SparseBands; start: number; length: number; offset: number; weights: number; out: number } | null = null;
   const views = () => {
     if (buffer !== k.memory.buffer) {
       buffer = k.memory.buffer;
       input = new Float32Array(buffer, inAt, n);
       output = new Float32Array(buffer, outAt, n);
+      src = new Float32Array(buffer, srcAt, n + 1);
+      power = new Float64Array(buffer, powerAt, n / 2 + 1);
+      loadedWindow = null;
     }
   };
   views();
@@ -105,6 +149,41 @@ export function pffftRealPlan(n: number): PffftRealPlan | null {
       k.transformOrdered(setup, inAt, outAt, workAt, PFFFT_FORWARD);
       views();
       return output;
+    },
+    preemphasis(x, at, offset, a, window) {
+      const taps = window.length;
+      if (taps > n - offset || offset < 0) throw new RangeError(`A window of ${taps} at ${offset} does not fit a ${n}-point frame.`);
+      views();
+      if (loadedWindow !== window) {
+        new Float64Array(buffer!, winAt, taps).set(window);
+        loadedWindow = window;
+      }
+      src.set(x.subarray(at, at + taps + 1));
+      k.preemphasis(srcAt, inAt + offset * 4, winAt, taps, a);
+    },
+    power(P, bins) {
+      k.transformOrdered(setup, inAt, outAt, workAt, PFFFT_FORWARD);
+      const h = n / 2;
+      const last = Math.min(h, bins);
+      k.power(outAt, powerAt, h, last);
+      views();
+      P.set(power.subarray(0, Math.max(last, 1)));
+      P[h] = power[h];
+    },
+    bands(fb, bias) {
+      if (bank?.source !== fb) {
+        const m = fb.nMels;
+        const at = { start: k.alignedMalloc(m * 4), length: k.alignedMalloc(m * 4), offset: k.alignedMalloc(m * 4), weights: k.alignedMalloc(fb.weights.length * 8 + 8), out: k.alignedMalloc(m * 8) };
+        if (!at.start || !at.length || !at.offset || !at.weights || !at.out) throw new RangeError('PFFFT memory exhausted');
+        const b = k.memory.buffer;
+        new Int32Array(b, at.start, m).set(fb.start);
+        new Int32Array(b, at.length, m).set(fb.length);
+        new Int32Array(b, at.offset, m).set(fb.offset);
+        new Float64Array(b, at.weights, fb.weights.length).set(fb.weights);
+        bank = { source: fb, ...at };
+      }
+      k.mel(powerAt, bank.out, bank.start, bank.length, bank.offset, bank.weights, fb.nMels, bias);
+      return new Float64Array(k.memory.buffer, bank.out, fb.nMels);
     },
   };
 }
