@@ -75,6 +75,11 @@ export class RealFftPower {
     return this.wasm ? this.wasm.bands(filterbank, bias) : null;
   }
 
+  /** (ln(bandSums[m]) + shift) / scale, the logarithm in WebAssembly SIMD within 1 ulp of Math.log; null without PFFFT. */
+  logBandSums(filterbank: SparseBands, bias: number, shift: number, scale: number): Float64Array | null {
+    return this.wasm ? this.wasm.bands(filterbank, bias, { shift, scale }) : null;
+  }
+
   /**
    * P[k] = |X[k]|^2 of frame() for k < bins, plus always P[0] and P[n/2]; P needs n/2 + 1 slots and
    * bins <= n/2 + 1. Skipping the bins a filterbank never reads saves most of the split step's mirror half.

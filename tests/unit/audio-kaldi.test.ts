@@ -330,7 +330,7 @@ describe('KaldiMelSpectrogram building blocks', () => {
     expect(readFileSync(new URL('../../shared/audio/wasm/pffft-wasm.ts', import.meta.url), 'utf8')).toBe(expected);
   });
 
-  it('frame.wat beside PFFFT: pre-emphasis, power and band sums are the JS loops\' values to the bit', () => {
+  it('frame.wat beside PFFFT: pre-emphasis, power and band sums are the JS loops\' values to the bit, and their log', () => {
     const n = 1024;
     const fft = new RealFftPower(n, 'pffft');
     const x = testSignal(2000, 7);
@@ -363,6 +363,31 @@ describe('KaldiMelSpectrogram building blocks', () => {
       expect(sums[m]).toBe(acc + 1e-5);
     }
     expect(new RealFftPower(n, 'fft.js').bandSums(fb, 0)).toBeNull();
+    // Their logarithm in the kernel: (ln(x) + shift) / scale within 1e-15 of Math.log's (ln within 1 ulp), the same
+    // float32 value; zero, infinity and NaN as Math.log gives them.
+    for (let trial = 0; trial < 200; trial++) {
+      const input = testSignal(n, trial + 2);
+      for (let i = 0; i < n; i++) input[i] *= Math.exp((trial % 20) - 10);
+      fft.frame().set(input);
+      fft.power(P, n / 2 + 1);
+      const logMel = fft.logBandSums(fb, 1e-5, 4.5, 5)!;
+      for (let m = 0; m < fb.nMels; m++) {
+        let acc = 0;
+        for (let j = 0; j < fb.length[m]; j++) acc += fb.weights[fb.offset[m] + j] * P[fb.start[m] + j];
+        const want = (Math.log(acc + 1e-5) + 4.5) / 5;
+        expect(Math.abs(logMel[m] - want)).toBeLessThan(1e-15);
+        expect(Math.fround(logMel[m])).toBe(Math.fround(want));
+      }
+    }
+    fft.frame().fill(0);
+    fft.power(P, n / 2 + 1);
+    expect(fft.logBandSums(fb, 0, 0, 1)![0]).toBe(-Infinity);
+    fft.frame()[0] = Number.POSITIVE_INFINITY;
+    fft.power(P, n / 2 + 1);
+    expect(fft.logBandSums(fb, 0, 0, 1)![1]).toBe(Number.POSITIVE_INFINITY);
+    fft.frame()[0] = Number.NaN;
+    fft.power(P, n / 2 + 1);
+    expect(fft.logBandSums(fb, 0, 0, 1)![1]).toBeNaN();
   });
 
   it('runs the committed frame kernel bytes: what shared/audio/wasm/frame.wat assembles to (npm run build:wasm)', async () => {

@@ -5,6 +5,8 @@
 ;; Rebuilt into frame-wasm.ts by `npm run build:wasm`.
 (module
   (import "pffft" "memory" (memory 1))
+  ;; Math.log, for the rare values the SIMD log below does not take (zero, subnormal, infinite, NaN).
+  (import "js" "log" (func $jslog (param f64) (result f64)))
   ;; dst[i] (f32) = (src[i + 1] - a * src[i]) * win[i] (f64) for i in [0, n): src is n + 1 f32 samples, win n f64.
   (func (export "preemphasis")
     (param $src i32) (param $dst i32) (param $win i32) (param $n i32) (param $a f64)
@@ -90,4 +92,72 @@
             (br $bins)))
         (f64.store (i32.add (local.get $out) (i32.shl (local.get $m) (i32.const 3))) (f64.add (local.get $acc) (local.get $bias)))
         (local.set $m (i32.add (local.get $m) (i32.const 1)))
-        (br $bands)))))
+        (br $bands))));; v[i] = (ln(v[i]) + shift) / scale in place for i in [0, n), two at a time (v has room for n rounded up to even).
+  ;; ln: x = 2^k (1 + f) with 1 + f in (sqrt(2)/2, sqrt(2)], s = f / (2 + f), ln(1 + f) = f - f^2/2 + s (f^2/2 + R(s^2)),
+  ;; R the minimax polynomial of Sun's fdlibm e_log.c; k ln 2 in two parts. Within 1 ulp of Math.log (test); values
+  ;; outside the normal positive range go to Math.log itself.
+  (func (export "log")
+    (param $v i32) (param $n i32) (param $shift f64) (param $scale f64)
+    (local $p i32) (local $end i32) (local $x v128) (local $m v128) (local $big v128) (local $k v128) (local $kf v128)
+    (local $f v128) (local $s v128) (local $z v128) (local $w v128) (local $hfsq v128) (local $r v128) (local $bad v128)
+    (local.set $end (i32.add (local.get $v) (i32.shl (local.get $n) (i32.const 3))))
+    (local.set $p (local.get $v))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $x (v128.load (local.get $p)))
+        (local.set $m (v128.or
+          (v128.and (local.get $x) (i64x2.splat (i64.const 0x000FFFFFFFFFFFFF)))
+          (i64x2.splat (i64.const 0x3FF0000000000000))))
+        (local.set $big (f64x2.gt (local.get $m) (f64x2.splat (f64.const 1.4142135623730951))))
+        (local.set $m (v128.bitselect (f64x2.mul (local.get $m) (f64x2.splat (f64.const 0.5))) (local.get $m) (local.get $big)))
+        ;; k = exponent - 1023, + 1 where the mantissa was halved (big is -1 there)
+        (local.set $k (i64x2.sub
+          (i64x2.sub (i64x2.shr_u (local.get $x) (i32.const 52)) (i64x2.splat (i64.const 1023)))
+          (local.get $big)))
+        (local.set $kf (f64x2.convert_low_i32x4_s
+          (i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11 (local.get $k) (local.get $k))))
+        (local.set $f (f64x2.sub (local.get $m) (f64x2.splat (f64.const 1))))
+        (local.set $s (f64x2.div (local.get $f) (f64x2.add (f64x2.splat (f64.const 2)) (local.get $f))))
+        (local.set $z (f64x2.mul (local.get $s) (local.get $s)))
+        (local.set $w (f64x2.mul (local.get $z) (local.get $z)))
+        ;; R = z (Lg1 + w (Lg3 + w (Lg5 + w Lg7))) + w (Lg2 + w (Lg4 + w Lg6))
+        (local.set $r (f64x2.add
+          (f64x2.mul (local.get $z)
+            (f64x2.add (f64x2.splat (f64.const 6.666666666666735130e-01))
+              (f64x2.mul (local.get $w)
+                (f64x2.add (f64x2.splat (f64.const 2.857142874366239149e-01))
+                  (f64x2.mul (local.get $w)
+                    (f64x2.add (f64x2.splat (f64.const 1.818357216161805012e-01))
+                      (f64x2.mul (local.get $w) (f64x2.splat (f64.const 1.479819860511658591e-01)))))))))
+          (f64x2.mul (local.get $w)
+            (f64x2.add (f64x2.splat (f64.const 3.999999999940941908e-01))
+              (f64x2.mul (local.get $w)
+                (f64x2.add (f64x2.splat (f64.const 2.222219843214978396e-01))
+                  (f64x2.mul (local.get $w) (f64x2.splat (f64.const 1.531383769920937332e-01)))))))))
+        (local.set $hfsq (f64x2.mul (f64x2.splat (f64.const 0.5)) (f64x2.mul (local.get $f) (local.get $f))))
+        ;; k ln2_hi - ((hfsq - (s (hfsq + R) + k ln2_lo)) - f)
+        (local.set $r (f64x2.sub
+          (f64x2.mul (local.get $kf) (f64x2.splat (f64.const 6.93147180369123816490e-01)))
+          (f64x2.sub
+            (f64x2.sub (local.get $hfsq)
+              (f64x2.add
+                (f64x2.mul (local.get $s) (f64x2.add (local.get $hfsq) (local.get $r)))
+                (f64x2.mul (local.get $kf) (f64x2.splat (f64.const 1.90821492927058770002e-10)))))
+            (local.get $f))))
+        (local.set $r (f64x2.div (f64x2.add (local.get $r) (f64x2.splat (local.get $shift))) (f64x2.splat (local.get $scale))))
+        (v128.store (local.get $p) (local.get $r))
+        ;; lanes outside [smallest normal, infinity): Math.log
+        (local.set $bad (v128.not (v128.and
+          (f64x2.ge (local.get $x) (f64x2.splat (f64.const 2.2250738585072014e-308)))
+          (f64x2.lt (local.get $x) (f64x2.splat (f64.const inf))))))
+        (if (v128.any_true (local.get $bad))
+          (then
+            (if (i64.ne (i64x2.extract_lane 0 (local.get $bad)) (i64.const 0))
+              (then (f64.store (local.get $p)
+                (f64.div (f64.add (call $jslog (f64x2.extract_lane 0 (local.get $x))) (local.get $shift)) (local.get $scale)))))
+            (if (i64.ne (i64x2.extract_lane 1 (local.get $bad)) (i64.const 0))
+              (then (f64.store offset=8 (local.get $p)
+                (f64.div (f64.add (call $jslog (f64x2.extract_lane 1 (local.get $x))) (local.get $shift)) (local.get $scale)))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $pairs)))))

@@ -25,9 +25,10 @@ export interface PffftRealPlan {
   power(P: Float64Array, bins: number): void;
   /**
    * Band sums of the last power() spectrum: out[m] = sum_k weight * P[k] + bias, each band's bins added in increasing
-   * order (frame.wat). A view into the module's memory, valid until the next call.
+   * order (frame.wat); with `log`, (ln(out[m]) + shift) / scale instead (ln within 1 ulp of Math.log). A view into
+   * the module's memory, valid until the next call.
    */
-  bands(filterbank: SparseBands, bias: number): Float64Array;
+  bands(filterbank: SparseBands, bias: number, log?: { shift: number; scale: number }): Float64Array;
 }
 
 /** The sparse filterbank bands() reads (mel.ts's MelFilterbank has these fields). */
@@ -48,6 +49,7 @@ interface Kernel {
   preemphasis(src: number, dst: number, win: number, n: number, a: number): void;
   power(X: number, P: number, h: number, last: number): void;
   mel(P: number, out: number, start: number, length: number, offset: number, weights: number, nMels: number, bias: number): void;
+  log(v: number, n: number, shift: number, scale: number): void;
 }
 
 const PFFFT_REAL = 0;
@@ -80,12 +82,14 @@ function instantiate(): Kernel | null {
   (exports[e.ctors] as () => void)();
   const frame = new WebAssembly.Instance(new WebAssembly.Module(Uint8Array.from(atob(FRAME_WASM_BASE64), (c) => c.charCodeAt(0))), {
     pffft: { memory },
-  }).exports as Pick<Kernel, 'preemphasis' | 'power' | 'mel'>;
+    js: { log: Math.log },
+  }).exports as Pick<Kernel, 'preemphasis' | 'power' | 'mel' | 'log'>;
   return {
     memory,
     preemphasis: frame.preemphasis,
     power: frame.power,
     mel: frame.mel,
+    log: frame.log,
     alignedMalloc: exports[e.alignedMalloc] as Kernel['alignedMalloc'],
     newSetup: exports[e.newSetup] as Kernel['newSetup'],
     transformOrdered: exports[e.transformOrdered] as Kernel['transformOrdered'],
@@ -170,10 +174,10 @@ export function pffftRealPlan(n: number): PffftRealPlan | null {
       P.set(power.subarray(0, Math.max(last, 1)));
       P[h] = power[h];
     },
-    bands(fb, bias) {
+    bands(fb, bias, log) {
       if (bank?.source !== fb) {
         const m = fb.nMels;
-        const at = { start: k.alignedMalloc(m * 4), length: k.alignedMalloc(m * 4), offset: k.alignedMalloc(m * 4), weights: k.alignedMalloc(fb.weights.length * 8 + 8), out: k.alignedMalloc(m * 8) };
+        const at = { start: k.alignedMalloc(m * 4), length: k.alignedMalloc(m * 4), offset: k.alignedMalloc(m * 4), weights: k.alignedMalloc(fb.weights.length * 8 + 8), out: k.alignedMalloc((m + 1) * 8) }; // log() takes pairs
         if (!at.start || !at.length || !at.offset || !at.weights || !at.out) throw new RangeError('PFFFT memory exhausted');
         const b = k.memory.buffer;
         new Int32Array(b, at.start, m).set(fb.start);
@@ -183,6 +187,7 @@ export function pffftRealPlan(n: number): PffftRealPlan | null {
         bank = { source: fb, ...at };
       }
       k.mel(powerAt, bank.out, bank.start, bank.length, bank.offset, bank.weights, fb.nMels, bias);
+      if (log) k.log(bank.out, fb.nMels, log.shift, log.scale);
       return new Float64Array(k.memory.buffer, bank.out, fb.nMels);
     },
   };
