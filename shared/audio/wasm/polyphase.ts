@@ -1,5 +1,5 @@
 /**
- * The exact polyphase and half-band loops of resample.ts as WebAssembly SIMD kernels (polyphase.wat): the same sums
+ * The exact polyphase and half-band loops (2:1 and 1:2) of resample.ts as WebAssembly SIMD kernels (polyphase.wat): the same sums
  * to the bit, several times faster than V8's scalar loops (README, Audio pipeline). Synchronous and tiny (561 bytes),
  * so it instantiates inline in Node, Lambda and browsers alike; where WebAssembly SIMD is missing, resample.ts keeps
  * its JS loops. One instance per thread (JS runs one call at a time on it); its memory holds
@@ -11,6 +11,7 @@ interface Exports {
   memory: WebAssembly.Memory;
   polyphase(scratch: number, out: number, table: number, n: number, taps: number, up: number, stepInt: number, stepFrac: number, base: number, phase: number): void;
   halfband(scratch: number, out: number, odd: number, count: number, centre: number, n: number, half: number): void;
+  upsample2(scratch: number, out: number, row: number, n: number, half: number): void;
 }
 
 export interface PolyphaseBuffers {
@@ -22,6 +23,8 @@ export interface PolyphaseBuffers {
   polyphase(n: number, taps: number, up: number, down: number, phase: number): void;
   /** Half-band 2:1 (coefficients = the odd taps): n outputs of a block, as resample.ts's halfBandBlock. */
   halfBand(n: number, centre: number, half: number): void;
+  /** Half-band 1:2 (coefficients = the first half of phase 1): 2n outputs from n inputs, as resample.ts's upsample2Block. */
+  upsample2(n: number, half: number): void;
 }
 
 export interface PolyphaseKernel {
@@ -56,6 +59,7 @@ function instantiate(): PolyphaseKernel | null {
         out,
         polyphase: (n, taps, up, down, phase) => wasm.polyphase(scratchAt, outAt, 0, n, taps, up, Math.floor(down / up), down % up, 0, phase),
         halfBand: (n, centre, half) => wasm.halfband(scratchAt, outAt, 0, coefficients.length, centre, n, half),
+        upsample2: (n, half) => wasm.upsample2(scratchAt, outAt, 0, n, half),
       };
     },
   };

@@ -75,4 +75,35 @@
           (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2)))
           (f32.demote_f64 (f64.add (local.get $tail) (f64x2.extract_lane 1 (local.get $acc)))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $outputs))));; 1:2 interpolation with a half-band filter: out[2i] = s[i + half - 1] (the input sample), out[2i + 1] =
+  ;; sum_{k < half} row[k] * (s[i + k] + s[i + 2 half - 1 - k]) (phase 1 of the table, symmetric, folded), even k in
+  ;; lane 0 and odd k in lane 1 as upsample2Block's acc0 and acc1; i in [0, n), half even.
+  (func (export "upsample2")
+    (param $scratch i32) (param $out i32) (param $row i32) (param $n i32) (param $half i32)
+    (local $i i32) (local $l i32) (local $r i32) (local $c i32) (local $end i32) (local $acc v128) (local $o i32)
+    (local.set $end (i32.add (local.get $row) (i32.shl (local.get $half) (i32.const 3))))
+    (block $done
+      (loop $outputs
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $l (i32.add (local.get $scratch) (i32.shl (local.get $i) (i32.const 3))))
+        ;; s[i + 2 half - 2]: the pair (s[.. - 1 - k], s[.. - k]) read at once, lanes swapped to (k, k + 1) order
+        (local.set $r (i32.add (local.get $l) (i32.shl (i32.sub (i32.shl (local.get $half) (i32.const 1)) (i32.const 2)) (i32.const 3))))
+        (local.set $c (local.get $row))
+        (local.set $acc (f64x2.splat (f64.const 0)))
+        (loop $taps
+          (local.set $acc (f64x2.add (local.get $acc)
+            (f64x2.mul (v128.load (local.get $c))
+              (f64x2.add
+                (v128.load (local.get $l))
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (v128.load (local.get $r)) (v128.load (local.get $r)))))))
+          (local.set $c (i32.add (local.get $c) (i32.const 16)))
+          (local.set $l (i32.add (local.get $l) (i32.const 16)))
+          (local.set $r (i32.sub (local.get $r) (i32.const 16)))
+          (br_if $taps (i32.lt_u (local.get $c) (local.get $end))))
+        (local.set $o (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 3))))
+        (f32.store (local.get $o)
+          (f32.demote_f64 (f64.load (i32.add (local.get $scratch) (i32.shl (i32.add (local.get $i) (i32.sub (local.get $half) (i32.const 1))) (i32.const 3))))))
+        (f32.store offset=4 (local.get $o)
+          (f32.demote_f64 (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $outputs)))))
