@@ -11,7 +11,7 @@
  */
 import FFT from 'fft.js';
 import { invalidArgument } from '../errors.js';
-import { pffftRealPlan, type PffftRealPlan, type SparseBands } from './wasm/pffft.ts';
+import { pffftRealPlan, type LogMelFrames, type PffftRealPlan, type SparseBands } from './wasm/pffft.ts';
 
 /** Which FFT computes the spectrum: PFFFT (WebAssembly SIMD, float32) or fft.js (JS, float64). */
 export type FftName = 'pffft' | 'fft.js';
@@ -63,6 +63,27 @@ export class RealFftPower {
   preemphasisFrame(x: Float32Array, k: number, offset: number, a: number, window: Float64Array): boolean {
     if (!this.wasm) return false;
     this.wasm.preemphasis(x, k, offset, a, window);
+    return true;
+  }
+
+  /**
+   * A run of frames, each pre-emphasised and windowed, transformed, squared, summed into bands and logged, in one
+   * WebAssembly call per 256 frames (job: wasm/pffft.ts LogMelFrames); the values of preemphasisFrame, power and
+   * logBandSums frame by frame, to the bit. False without PFFFT.
+   */
+  logMelFrames(job: LogMelFrames): boolean {
+    if (!this.wasm) return false;
+    this.wasm.logMelFrames(job);
+    return true;
+  }
+
+  /**
+   * power() for a caller that reads the spectrum only through bandSums / logBandSums: with PFFFT it stays beside the
+   * FFT's buffers (no copy) and this returns true; false without PFFFT (call power()).
+   */
+  powerForBands(bins: number): boolean {
+    if (!this.wasm) return false;
+    this.wasm.power(null, bins);
     return true;
   }
 

@@ -390,6 +390,33 @@ describe('KaldiMelSpectrogram building blocks', () => {
     expect(fft.logBandSums(fb, 0, 0, 1)![1]).toBeNaN();
   });
 
+  it('logMelFrames: a run of frames in one kernel call gives what the per-frame calls give, in both layouts', () => {
+    const n = 1024;
+    const hop = 320;
+    const window = symmetricHannWindow(800);
+    const fb = kaldiMelBanks(32000, KALDI_MEL);
+    const x = testSignal(300 * hop + 2000, 11);
+    const count = 300; // more than one 256-frame kernel call
+    const single = new RealFftPower(n, 'pffft');
+    const want = new Float32Array(count * fb.nMels); // frame-major
+    for (let t = 0; t < count; t++) {
+      single.frame().fill(0);
+      single.preemphasisFrame(x, 5 + t * hop, 112, 0.97, window);
+      expect(single.powerForBands(478)).toBe(true);
+      want.set(single.logBandSums(fb, 1e-5, 4.5, 5)!, t * fb.nMels);
+    }
+    const batched = new RealFftPower(n, 'pffft');
+    const job = { signal: x, first: 5, count, hop, window, offset: 112, preemphasis: 0.97, bins: 478, filterbank: fb, bias: 1e-5, shift: 4.5, scale: 5 };
+    const frameMajor = new Float32Array(count * fb.nMels + 7);
+    expect(batched.logMelFrames({ ...job, out: frameMajor, outAt: 7, frameStride: fb.nMels, melStride: 1 })).toBe(true);
+    expect(maxAbsDiff(frameMajor.subarray(7), want)).toBe(0);
+    const melMajor = new Float32Array(fb.nMels * (count + 3));
+    batched.logMelFrames({ ...job, out: melMajor, outAt: 3, frameStride: 1, melStride: count + 3 });
+    for (let t = 0; t < count; t += 37) for (let m = 0; m < fb.nMels; m++) expect(melMajor[3 + t + m * (count + 3)]).toBe(want[t * fb.nMels + m]);
+    expect(() => batched.logMelFrames({ ...job, first: x.length - 500, count: 2, out: melMajor, outAt: 0, frameStride: 1, melStride: 1 })).toThrow(RangeError);
+    expect(new RealFftPower(n, 'fft.js').logMelFrames({ ...job, out: frameMajor, outAt: 0, frameStride: fb.nMels, melStride: 1 })).toBe(false);
+  });
+
   it('runs the committed frame kernel bytes: what shared/audio/wasm/frame.wat assembles to (npm run build:wasm)', async () => {
     const { readFileSync } = await import('node:fs');
     const { assembleWat, wasmModuleTs } = await import('../../infra/scripts/wasm-assemble.ts');

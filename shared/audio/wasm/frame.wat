@@ -7,8 +7,10 @@
   (import "pffft" "memory" (memory 1))
   ;; Math.log, for the rare values the SIMD log below does not take (zero, subnormal, infinite, NaN).
   (import "js" "log" (func $jslog (param f64) (result f64)))
+  ;; PFFFT's pffft_transform_ordered(setup, input, output, work, direction): called from "frames" without leaving wasm.
+  (import "pffft" "transform" (func $transform (param i32 i32 i32 i32 i32)))
   ;; dst[i] (f32) = (src[i + 1] - a * src[i]) * win[i] (f64) for i in [0, n): src is n + 1 f32 samples, win n f64.
-  (func (export "preemphasis")
+  (func $preemphasis (export "preemphasis")
     (param $src i32) (param $dst i32) (param $win i32) (param $n i32) (param $a f64)
     (local $i i32) (local $av v128) (local $s i32) (local $d i32) (local $w i32)
     (local.set $av (f64x2.splat (local.get $a)))
@@ -40,7 +42,7 @@
               (f64.load (i32.add (local.get $win) (i32.shl (local.get $i) (i32.const 3))))))))))
   ;; P[k] (f64) = re * re + im * im of PFFFT's ordered real spectrum X (f32: X0.re, X(h).re, X1.re, X1.im, ...)
   ;; for k in [1, last), and P[0] = X0.re^2, P[h] = X(h).re^2.
-  (func (export "power")
+  (func $power (export "power")
     (param $X i32) (param $P i32) (param $h i32) (param $last i32)
     (local $k i32) (local $v v128) (local $a v128) (local $b v128)
     (local.set $v (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $X))))
@@ -71,7 +73,7 @@
           (f64.add (f64x2.extract_lane 0 (local.get $v)) (f64x2.extract_lane 1 (local.get $v)))))));; Mel band sums of a power spectrum P (f64): out[m] = sum over k in [start[m], start[m] + length[m]) of
   ;; weights[offset[m] + k - start[m]] * P[k] + bias, each band's terms added in increasing k from 0, as the JS loop
   ;; adds them. start, length and offset are i32 arrays of nMels; weights f64.
-  (func (export "mel")
+  (func $mel (export "mel")
     (param $P i32) (param $out i32) (param $start i32) (param $length i32) (param $offset i32) (param $weights i32)
     (param $nMels i32) (param $bias f64)
     (local $m i32) (local $p i32) (local $w i32) (local $end i32) (local $acc f64) (local $at i32)
@@ -96,7 +98,7 @@
   ;; ln: x = 2^k (1 + f) with 1 + f in (sqrt(2)/2, sqrt(2)], s = f / (2 + f), ln(1 + f) = f - f^2/2 + s (f^2/2 + R(s^2)),
   ;; R the minimax polynomial of Sun's fdlibm e_log.c; k ln 2 in two parts. Within 1 ulp of Math.log (test); values
   ;; outside the normal positive range go to Math.log itself.
-  (func (export "log")
+  (func $log (export "log")
     (param $v i32) (param $n i32) (param $shift f64) (param $scale f64)
     (local $p i32) (local $end i32) (local $x v128) (local $m v128) (local $big v128) (local $k v128) (local $kf v128)
     (local $f v128) (local $s v128) (local $z v128) (local $w v128) (local $hfsq v128) (local $r v128) (local $bad v128)
@@ -160,4 +162,40 @@
               (then (f64.store offset=8 (local.get $p)
                 (f64.div (f64.add (call $jslog (f64x2.extract_lane 1 (local.get $x))) (local.get $shift)) (local.get $scale)))))))
         (local.set $p (i32.add (local.get $p) (i32.const 16)))
-        (br $pairs)))))
+        (br $pairs))));; A run of frames, each as JS would call the four steps above: frame t's pre-emphasis source starts at src + t hop
+  ;; samples; its window goes to the FFT input at `offset`; the transform; the power of bins below `last`; the band
+  ;; sums plus `bias`; their log, shifted and scaled; stored as f32 at dst[t frameStride + m melStride]. The log's
+  ;; pairs need `bands` to have room for nMels rounded up to even.
+  (func (export "frames")
+    (param $src i32) (param $count i32) (param $hop i32)
+    (param $setup i32) (param $in i32) (param $spectrum i32) (param $work i32)
+    (param $win i32) (param $taps i32) (param $offset i32) (param $a f64)
+    (param $P i32) (param $h i32) (param $last i32)
+    (param $start i32) (param $length i32) (param $weights_at i32) (param $weights i32) (param $nMels i32) (param $bias f64)
+    (param $bands i32) (param $shift f64) (param $scale f64)
+    (param $dst i32) (param $frameStride i32) (param $melStride i32)
+    (local $t i32) (local $m i32) (local $row i32)
+    (block $done
+      (loop $frames
+        (br_if $done (i32.ge_u (local.get $t) (local.get $count)))
+        (call $preemphasis
+          (i32.add (local.get $src) (i32.shl (i32.mul (local.get $t) (local.get $hop)) (i32.const 2)))
+          (i32.add (local.get $in) (i32.shl (local.get $offset) (i32.const 2)))
+          (local.get $win) (local.get $taps) (local.get $a))
+        (call $transform (local.get $setup) (local.get $in) (local.get $spectrum) (local.get $work) (i32.const 0))
+        (call $power (local.get $spectrum) (local.get $P) (local.get $h) (local.get $last))
+        (call $mel (local.get $P) (local.get $bands) (local.get $start) (local.get $length) (local.get $weights_at)
+          (local.get $weights) (local.get $nMels) (local.get $bias))
+        (call $log (local.get $bands) (local.get $nMels) (local.get $shift) (local.get $scale))
+        (local.set $row (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $t) (local.get $frameStride)) (i32.const 2))))
+        (local.set $m (i32.const 0))
+        (block $stored
+          (loop $store
+            (br_if $stored (i32.ge_u (local.get $m) (local.get $nMels)))
+            (f32.store
+              (i32.add (local.get $row) (i32.shl (i32.mul (local.get $m) (local.get $melStride)) (i32.const 2)))
+              (f32.demote_f64 (f64.load (i32.add (local.get $bands) (i32.shl (local.get $m) (i32.const 3))))))
+            (local.set $m (i32.add (local.get $m) (i32.const 1)))
+            (br $store)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $frames)))))
