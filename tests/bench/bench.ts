@@ -30,6 +30,7 @@ export interface BenchResult {
   p90Ms: number;
   runs: number;
   perIteration: number;
+  unit?: string;
   targetMs?: number;
   pass?: boolean;
 }
@@ -52,6 +53,7 @@ async function measure(c: BenchCase, minMs: number, minRuns: number): Promise<Be
         p90Ms: figures[figures.length - 1],
         runs: figures.length,
         perIteration: 1,
+        ...(c.unit ? { unit: c.unit } : {}),
         ...(c.targetMs !== undefined ? { targetMs: c.targetMs, pass: medianMs <= c.targetMs } : {}),
       };
     }
@@ -103,8 +105,8 @@ for (const suite of names) {
     const r = await measure(c, Number(values['min-ms']), Number(values['min-runs']));
     results[c.name] = r;
     if (!values.json) {
-      const target = r.targetMs === undefined ? '' : `  target ${r.targetMs} ms ${r.pass ? 'ok' : 'MISSED'}`;
-      const unit = r.perIteration > 1 ? ' ms/item' : ' ms';
+      const unit = r.unit ? ` ${r.unit}` : r.perIteration > 1 ? ' ms/item' : ' ms';
+      const target = r.targetMs === undefined ? '' : `  target ${r.targetMs}${r.unit ? ` ${r.unit}` : ' ms'} ${r.pass ? 'ok' : 'MISSED'}`;
       console.log(
         `${c.name.padEnd(44)} ${r.medianMs.toFixed(3).padStart(10)}${unit}  (min ${r.minMs.toFixed(3)}, p90 ${r.p90Ms.toFixed(3)}, ${r.runs} runs)${target}` +
           (c.description ? `\n${' '.repeat(46)}${c.description}` : ''),

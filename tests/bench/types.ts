@@ -6,6 +6,8 @@ export interface BenchCase {
   perIteration?: number;
   /** Target for the per-item median, in ms; reported as pass/fail (informational, never fails the run). */
   targetMs?: number;
+  /** Unit of a non-time figure (a `once` case returning e.g. MB); printed and kept in the JSON. Default: ms. */
+  unit?: string;
   /** Short description printed with the results. */
   description?: string;
   /** Prepare inputs (not timed). */
