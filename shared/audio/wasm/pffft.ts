@@ -116,7 +116,7 @@ function instantiate(): Kernel | null {
   memory = exports[e.memory] as WebAssembly.Memory;
   (exports[e.ctors] as () => void)();
   const frame = new WebAssembly.Instance(new WebAssembly.Module(Uint8Array.from(atob(FRAME_WASM_BASE64), (c) => c.charCodeAt(0))), {
-    pffft: { memory, transform: exports[e.transformOrdered] as WebAssembly.ImportValue },
+    pffft: { memory, transform: exports[e.transformOrdered] as Kernel['transformOrdered'] },
     js: { log: Math.log },
   }).exports as Pick<Kernel, 'preemphasis' | 'power' | 'mel' | 'log' | 'frames'>;
   return {
