@@ -6,12 +6,16 @@ import { workerData } from 'node:worker_threads';
 import type { BatcherOptions } from '../shared/inference/batcher.ts';
 import { initTfBackend } from '../adapters/tf-backend.ts';
 import { serveRequests } from '../adapters/threads.ts';
-import { InProcessEngine, type InferenceRequest } from './inference.ts';
+import { featureBuffers, InProcessEngine, type InferenceRequest } from './inference.ts';
 
 const engine = new InProcessEngine((workerData as { batch: BatcherOptions }).batch);
 await initTfBackend(process.env, () => {});
 
 serveRequests(async (body) => {
   const m = body as InferenceRequest;
-  return { result: m.type === 'load' ? await engine.load(m.files) : await engine.predict(m.bytes) };
+  if (m.type === 'load') return { result: await engine.load(m.files) };
+  if (m.type === 'score') return { result: await engine.score(m.mels, m.version) };
+  const result = await engine.predictOrShare(m.bytes, m.shareAbove);
+  // A shared analysis moves its feature windows to the main thread instead of copying them.
+  return 'analysis' in result ? { result, transfer: featureBuffers(result.analysis.windows.map((w) => w.db)) } : { result };
 });

@@ -3,13 +3,17 @@
  * - InProcessEngine: on this thread (Lambda: one vCPU per container; tests).
  * - ThreadPoolEngine: N worker threads, each an InProcessEngine with its own tfjs-wasm instance (single-threaded in
  *   Node), so the local stack uses every core; the main thread keeps HTTP and the database. A request goes to the
- *   thread with the fewest requests in flight; each thread micro-batches its own.
+ *   thread with the fewest requests in flight; each thread micro-batches its own. A long recording (more than
+ *   API.shareWindowsAbove windows to score) comes back from that thread as its analysis, and its windows are scored
+ *   on every thread, each its share; the verdict is assembled here.
  * Swapping the model never drops a request: the old model is disposed once its last batch has finished.
  */
-import { RequestThread, threadModule } from '../adapters/threads.ts';
+import { RequestThread, threadModule, transferables } from '../adapters/threads.ts';
+import type { Analysis } from '../shared/audio/index.ts';
+import { API } from '../shared/config.ts';
 import { SentinelError } from '../shared/errors.ts';
 import { Batcher, type BatcherOptions } from '../shared/inference/batcher.ts';
-import { Detector, gatedScores, verdict, type WindowScore } from '../shared/inference/detector.ts';
+import { Detector, gatedScores, isQuiet, verdict, type WindowScore } from '../shared/inference/detector.ts';
 import type { ModelFiles } from '../shared/model/files.ts';
 import type { ModelManifest } from '../shared/model/types.ts';
 import type { Prediction } from '../shared/types.ts';
@@ -59,19 +63,49 @@ export class InProcessEngine implements InferenceEngine {
   }
 
   async predict(bytes: Uint8Array): Promise<Prediction> {
-    const slot = this.#slot;
-    if (!slot) throw new SentinelError('MODEL_NOT_READY', 'No model is being served yet: promote one (POST /models/{version}/promote) or retrain.');
-    slot.inFlight++;
+    return (await this.predictOrShare(bytes, Number.POSITIVE_INFINITY)) as Prediction;
+  }
+
+  /**
+   * predict(), or, when the recording has more than `shareAbove` windows to score, its analysis for the caller to
+   * have scored elsewhere (score(), with the version it names) and assembled with verdict().
+   */
+  async predictOrShare(bytes: Uint8Array, shareAbove: number): Promise<Prediction | SharedAnalysis> {
+    const slot = this.#acquire();
     try {
       // The model's own front end; counted in flight from here, so a swap cannot dispose it under the analysis.
       const analysis = await slot.detector.analyse(bytes);
+      const { threshold, version } = slot.detector;
+      if (analysis.windows.filter((w) => !isQuiet(w)).length > shareAbove) return { analysis, threshold, version };
       // Quiet windows (below the level gate's floor) never reach the model.
       const scores = await gatedScores(analysis.windows, (mels) => slot.batcher.submit(mels));
-      return verdict(analysis, scores, slot.detector.threshold, slot.detector.version);
+      return verdict(analysis, scores, threshold, version);
     } finally {
-      slot.inFlight--;
-      if (slot.retired && slot.inFlight === 0) slot.detector.dispose();
+      this.#release(slot);
     }
+  }
+
+  /** Scores of feature windows with the model `version` (MODEL_CHANGED when another one is served by now). */
+  async score(mels: Float32Array[], version: string): Promise<WindowScore[]> {
+    const slot = this.#acquire();
+    try {
+      if (slot.detector.version !== version) throw new SentinelError('MODEL_CHANGED', `Model ${version} is no longer served here (now ${slot.detector.version}).`);
+      return await slot.batcher.submit(mels);
+    } finally {
+      this.#release(slot);
+    }
+  }
+
+  #acquire(): Slot {
+    const slot = this.#slot;
+    if (!slot) throw new SentinelError('MODEL_NOT_READY', 'No model is being served yet: promote one (POST /models/{version}/promote) or retrain.');
+    slot.inFlight++;
+    return slot;
+  }
+
+  #release(slot: Slot): void {
+    slot.inFlight--;
+    if (slot.retired && slot.inFlight === 0) slot.detector.dispose();
   }
 
   async dispose(): Promise<void> {
@@ -80,8 +114,23 @@ export class InProcessEngine implements InferenceEngine {
   }
 }
 
+/** A recording analysed by one thread for its windows to be scored across the pool: the analysing model's figures. */
+export interface SharedAnalysis {
+  analysis: Analysis;
+  threshold: number;
+  version: string;
+}
+
 /** What the pool asks its threads (functions/inference-worker.ts). */
-export type InferenceRequest = { type: 'load'; files: ModelFiles } | { type: 'predict'; bytes: Uint8Array };
+export type InferenceRequest =
+  | { type: 'load'; files: ModelFiles }
+  | { type: 'predict'; bytes: Uint8Array; shareAbove: number }
+  | { type: 'score'; mels: Float32Array[]; version: string };
+
+/** The buffers of these feature windows, moved rather than copied between threads. */
+export function featureBuffers(mels: readonly Float32Array[]): ArrayBuffer[] {
+  return transferables(mels.map((m) => new Uint8Array(m.buffer, m.byteOffset, m.byteLength)));
+}
 
 export class ThreadPoolEngine implements InferenceEngine {
   #threads: RequestThread[] = [];
@@ -120,12 +169,41 @@ export class ThreadPoolEngine implements InferenceEngine {
   }
 
   async predict(bytes: Uint8Array): Promise<Prediction> {
-    // Fewest in flight wins; ties rotate so an idle pool still spreads requests.
+    const shareAbove = this.#threads.length > 1 ? API.shareWindowsAbove : Number.POSITIVE_INFINITY;
+    const reply = await this.#predictOn(this.#leastBusy(), bytes, shareAbove);
+    if (!('analysis' in reply)) return reply;
+    const { analysis, threshold, version } = reply;
+    try {
+      const scores = await gatedScores(analysis.windows, (mels) => this.#scoreAcross(mels, version));
+      return verdict(analysis, scores, threshold, version);
+    } catch (error) {
+      // A model swap between the analysis and its scores: the whole recording again, on one thread, with the new model.
+      if (error instanceof SentinelError && error.code === 'MODEL_CHANGED') return (await this.#predictOn(this.#leastBusy(), bytes, Number.POSITIVE_INFINITY)) as Prediction;
+      throw error;
+    }
+  }
+
+  /** Fewest in flight wins; ties rotate so an idle pool still spreads requests. */
+  #leastBusy(): RequestThread {
     let best = this.#threads[this.#rr++ % this.#threads.length];
     for (const t of this.#threads) if (t.inFlight < best.inFlight) best = t;
+    return best;
+  }
+
+  #predictOn(thread: RequestThread, bytes: Uint8Array, shareAbove: number): Promise<Prediction | SharedAnalysis> {
     // Copy into a buffer of its own and transfer it: no second copy, and the caller's bytes stay usable.
     const own = bytes.slice();
-    return best.request<Prediction>({ type: 'predict', bytes: own } satisfies InferenceRequest, [own.buffer as ArrayBuffer]);
+    return thread.request<Prediction | SharedAnalysis>({ type: 'predict', bytes: own, shareAbove } satisfies InferenceRequest, [own.buffer as ArrayBuffer]);
+  }
+
+  /** Windows split into one contiguous share per thread, scored concurrently (each thread batches its share). */
+  async #scoreAcross(mels: Float32Array[], version: string): Promise<WindowScore[]> {
+    const share = Math.ceil(mels.length / this.#threads.length);
+    const parts = this.#threads.map((_, i) => mels.slice(i * share, (i + 1) * share)).filter((part) => part.length > 0);
+    const scored = await Promise.all(
+      parts.map((part) => this.#leastBusy().request<WindowScore[]>({ type: 'score', mels: part, version } satisfies InferenceRequest, featureBuffers(part))),
+    );
+    return scored.flat();
   }
 
   async dispose(): Promise<void> {

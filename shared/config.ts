@@ -438,6 +438,10 @@ export const API = Object.freeze({
    *  (`npm run bench:api`, interleaved, load 1.3-2.6: closed loop 195 and 202 req/s with 0 ms, 176 and 183 with 2 ms;
    *  server CPU 8.9 vs 10.1 ms a request; single-client p50 10.5 vs 12.6 ms). */
   batch: Object.freeze({ maxBatch: 8, maxWaitMs: 0 }),
+  /** A recording with more windows to score than this (~18 s at hop 1 s) has them scored by every inference thread,
+   *  not only by the one that decoded it: a minute answers in about half the time on an idle 2-core machine, while a
+   *  3 s clip never pays the extra hop through the main thread. */
+  shareWindowsAbove: 16,
   /** Top backbone classes reported per window (AudioSet backbone): three name the sound without flooding a timeline. */
   windowClasses: 3,
   /** Stored prediction keeps the top windows by probability, not all 600 of a 10-minute file. */

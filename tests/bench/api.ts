@@ -25,7 +25,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeWav } from '../../shared/audio/index.ts';
-import { screamLike } from '../helpers/synth.ts';
+import { backgroundLike, screamLike, withEvent } from '../helpers/synth.ts';
 import { writeTinyModel } from '../helpers/tiny-model.ts';
 import { spawnStack } from '../integration/helpers/stack.ts';
 import { stageBudget } from './api-budget.ts';
@@ -224,6 +224,7 @@ async function main(): Promise<void> {
   const log = (m: string) => (values.json ? process.stderr : process.stdout).write(m + '\n');
   const wav = encodeWav(screamLike(3, 42, 16000), 16000, { bitDepth: 16 });
   const body = multipart(wav);
+  const long = encodeWav([5, 25, 45].reduce((x, at) => withEvent(x, screamLike(2, at, 16000), at, 16000), backgroundLike(60, 7, 16000)), 16000, { bitDepth: 16 });
   // The stages alone, in this process before the server starts (so nothing else of the bench competes).
   let budget: Awaited<ReturnType<typeof stageBudget>> | null = null;
   if (values.budget) {
@@ -249,6 +250,8 @@ async function main(): Promise<void> {
     const open = await paced(stack.url, body, { rate, seconds: duration, pid: stack.child.pid });
     log('single client (service time without queueing), 5 s …');
     const single = await load(stack.url, body, { connections: 1, seconds: 5, pid: stack.child.pid });
+    log('one client, 60 s recordings, 8 s …');
+    const longRecording = await load(stack.url, multipart(long), { connections: 1, seconds: 8, pid: stack.child.pid });
     const report = {
       bench: 'api',
       model,
@@ -257,6 +260,7 @@ async function main(): Promise<void> {
       closedLoop16: { ...closed, target: '>= 250 req/s, 0 errors', pass: closed.reqPerSec >= 250 && closed.errors === 0 },
       openLoop: { rate, ...open, target: 'p95 <= 40 ms at 100 req/s', pass: rate >= 100 && open.p95Ms <= 40 && open.errors === 0 },
       singleClient: single,
+      longRecording: { request: 'POST /predict multipart, 60 s 16 kHz 16-bit mono WAV (1.9 MB), one at a time', ...longRecording },
       stageBudgetMs: budget,
       seed: { mixedReqPerSec: 45, meanMs: 245, p95Ms: 512 },
     };
@@ -270,6 +274,7 @@ async function main(): Promise<void> {
       log(row('closed loop, 16 conns', closed, report.closedLoop16.pass) + '   (target >= 250 req/s, 0 errors)');
       log(row(`open loop, ${rate} req/s`, open, report.openLoop.pass) + '   (target p95 <= 40 ms at 100/s)');
       log(row('single client', single, true).replace(/ PASS$/, '') + '   (one request at a time: service time)');
+      log(row('60 s recordings', longRecording, true).replace(/ PASS$/, '') + '   (one at a time)');
       log('seed: 45 req/s mixed, mean 245 ms, p95 512 ms');
       const c = closed.cpu;
       if (c) {

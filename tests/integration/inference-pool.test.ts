@@ -9,7 +9,7 @@ import { AudioError } from '../../shared/audio/errors.ts';
 import { API } from '../../shared/config.ts';
 import type { ModelFiles } from '../../shared/model/files.ts';
 import { readManifest } from '../../shared/model/artifact.ts';
-import { backgroundLike, screamLike } from '../helpers/synth.ts';
+import { backgroundLike, screamLike, withEvent } from '../helpers/synth.ts';
 import { tinyModelFiles } from '../helpers/tiny-model.ts';
 
 let a: ModelFiles;
@@ -36,6 +36,25 @@ describe('ThreadPoolEngine', () => {
       expect(threaded[i].probability).toBeCloseTo(inline[i].probability, 5);
       expect(threaded[i].modelVersion).toBe(readManifest(a).version);
     }
+  });
+
+  it('scores a long recording on every thread: the verdict, windows and events of one thread alone', async () => {
+    // 40 s with two screams: 38 windows to score, above API.shareWindowsAbove, so the analysing thread hands them out.
+    const long = encodeWav([8, 27].reduce((x, at) => withEvent(x, screamLike(2, at, 16000), at, 16000), backgroundLike(40, 5, 16000)), 16000, { bitDepth: 16 });
+    const shared = await local.predictOrShare(long, API.shareWindowsAbove);
+    expect('analysis' in shared).toBe(true); // what a pool thread answers for it
+    const [threaded, inline] = await Promise.all([pool.predict(long), local.predict(long)]);
+    expect(threaded.windows).toHaveLength(38);
+    expect(threaded.class).toBe(inline.class);
+    expect(threaded.probability).toBeCloseTo(inline.probability, 6);
+    expect(threaded.events).toEqual(inline.events);
+    threaded.windows.forEach((w, i) => {
+      expect(w.start).toBe(inline.windows[i].start);
+      expect(w.probability).toBeCloseTo(inline.windows[i].probability, 6);
+    });
+    // A 3 s clip is never handed out; scores for a model no longer served are refused.
+    expect('analysis' in (await local.predictOrShare(clips[0], API.shareWindowsAbove))).toBe(false);
+    await expect(local.score([], 'not-served')).rejects.toMatchObject({ code: 'MODEL_CHANGED' });
   });
 
   it('rebuilds AudioError with its code from a thread', async () => {
