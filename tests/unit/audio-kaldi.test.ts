@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { committedAndAssembled } from '../helpers/wasm-kernels.ts';
 import { KALDI_MEL } from '../../shared/config.js';
 import { SentinelError } from '../../shared/errors.js';
 import { denseFilterbank, fixLength } from '../../shared/audio/index.js';
@@ -418,11 +419,8 @@ describe('KaldiMelSpectrogram building blocks', () => {
   });
 
   it('runs the committed frame kernel bytes: what shared/audio/wasm/frame.wat assembles to (npm run build:wasm)', async () => {
-    const { readFileSync } = await import('node:fs');
-    const { assembleWat, wasmModuleTs } = await import('../../infra/scripts/wasm-assemble.ts');
-    const dir = new URL('../../shared/audio/wasm/', import.meta.url);
-    const bytes = await assembleWat('frame.wat', readFileSync(new URL('frame.wat', dir), 'utf8'));
-    expect(readFileSync(new URL('frame-wasm.ts', dir), 'utf8')).toBe(wasmModuleTs('frame.wat', bytes));
+    const { committed, assembled } = await committedAndAssembled('shared/audio/wasm/frame.wat');
+    expect(committed).toBe(assembled);
   });
 
   it('falls back to fft.js where PFFFT takes no plan (real sizes below 32)', () => {

@@ -1,5 +1,6 @@
 /** toMono, fixLength, sliding windows, the resampler's behaviour, and analyseSamples' window layout. */
 import { describe, expect, it } from 'vitest';
+import { committedAndAssembled } from '../helpers/wasm-kernels.ts';
 import { AUDIO, WINDOW_SAMPLES } from '../../shared/config.js';
 import {
   analyse,
@@ -178,11 +179,8 @@ describe('resample', () => {
   });
 
   it('runs the committed kernel bytes: what shared/audio/wasm/polyphase.wat assembles to (npm run build:wasm)', async () => {
-    const { readFileSync } = await import('node:fs');
-    const { assembleWat, wasmModuleTs } = await import('../../infra/scripts/wasm-assemble.ts');
-    const dir = new URL('../../shared/audio/wasm/', import.meta.url);
-    const bytes = await assembleWat('polyphase.wat', readFileSync(new URL('polyphase.wat', dir), 'utf8'));
-    expect(readFileSync(new URL('polyphase-wasm.ts', dir), 'utf8')).toBe(wasmModuleTs('polyphase.wat', bytes));
+    const { committed, assembled } = await committedAndAssembled('shared/audio/wasm/polyphase.wat');
+    expect(committed).toBe(assembled);
   });
 
   it('rejects non-integer or non-positive rates', () => {

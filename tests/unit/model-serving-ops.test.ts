@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '../../shared/model/tf.ts';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { committedAndAssembled } from '../helpers/wasm-kernels.ts';
 import { channelMean, dense, fusedConv, hardSwish, SERVING_KERNELS, squeezeExcite, type ConvArgs } from '../../shared/model/serving-ops.ts';
 import { maxAbs, maxAbsDiff, useWasm } from './model-helpers.ts';
 
@@ -136,9 +137,7 @@ describe('serving ops on wasm', () => {
   });
 
   it('runs the committed kernel bytes: what shared/model/wasm/serving.wat assembles to (npm run build:wasm)', async () => {
-    const { assembleWat, wasmModuleTs } = await import('../../infra/scripts/wasm-assemble.ts');
-    const dir = new URL('../../shared/model/wasm/', import.meta.url);
-    const bytes = await assembleWat('serving.wat', readFileSync(new URL('serving.wat', dir), 'utf8'));
-    expect(readFileSync(new URL('serving-wasm.ts', dir), 'utf8')).toBe(wasmModuleTs('serving.wat', bytes));
+    const { committed, assembled } = await committedAndAssembled('shared/model/wasm/serving.wat');
+    expect(committed).toBe(assembled);
   });
 });
