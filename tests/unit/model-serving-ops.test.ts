@@ -2,7 +2,6 @@
  * shared/model/serving-ops.ts: each serving op computes what the tf ops it replaces compute (hardswish to the bit),
  * runs as one kernel on wasm and as tf ops on cpu, and the committed kernel bytes are what serving.wat assembles to.
  */
-import { readFileSync } from 'node:fs';
 import * as tf from '../../shared/model/tf.ts';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { committedAndAssembled } from '../helpers/wasm-kernels.ts';
