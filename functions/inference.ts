@@ -177,8 +177,10 @@ export class ThreadPoolEngine implements InferenceEngine {
       const scores = await gatedScores(analysis.windows, (mels) => this.#scoreAcross(mels, version));
       return verdict(analysis, scores, threshold, version);
     } catch (error) {
-      // A model swap between the analysis and its scores: the whole recording again, on one thread, with the new model.
-      if (error instanceof SentinelError && error.code === 'MODEL_CHANGED') return (await this.#predictOn(this.#leastBusy(), bytes, Number.POSITIVE_INFINITY)) as Prediction;
+      // A model swap between the analysis and its scores, or a thread replaced after a crash that has no model yet:
+      // the whole recording again, on one thread.
+      const retry = error instanceof SentinelError && (error.code === 'MODEL_CHANGED' || error.code === 'MODEL_NOT_READY');
+      if (retry) return (await this.#predictOn(this.#leastBusy(), bytes, Number.POSITIVE_INFINITY)) as Prediction;
       throw error;
     }
   }
