@@ -70,7 +70,8 @@
         (local.set $v (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $X) (i32.shl (local.get $k) (i32.const 3))))))
         (local.set $v (f64x2.mul (local.get $v) (local.get $v)))
         (f64.store (i32.add (local.get $P) (i32.shl (local.get $k) (i32.const 3)))
-          (f64.add (f64x2.extract_lane 0 (local.get $v)) (f64x2.extract_lane 1 (local.get $v)))))));; Mel band sums of a power spectrum P (f64): out[m] = sum over k in [start[m], start[m] + length[m]) of
+          (f64.add (f64x2.extract_lane 0 (local.get $v)) (f64x2.extract_lane 1 (local.get $v)))))))
+  ;; Mel band sums of a power spectrum P (f64): out[m] = sum over k in [start[m], start[m] + length[m]) of
   ;; weights[offset[m] + k - start[m]] * P[k] + bias, each band's terms added in increasing k from 0, as the JS loop
   ;; adds them. start, length and offset are i32 arrays of nMels; weights f64.
   (func $mel (export "mel")
@@ -94,7 +95,8 @@
             (br $bins)))
         (f64.store (i32.add (local.get $out) (i32.shl (local.get $m) (i32.const 3))) (f64.add (local.get $acc) (local.get $bias)))
         (local.set $m (i32.add (local.get $m) (i32.const 1)))
-        (br $bands))));; v[i] = (ln(v[i]) + shift) / scale in place for i in [0, n), two at a time (v has room for n rounded up to even).
+        (br $bands))))
+  ;; v[i] = (ln(v[i]) + shift) / scale in place for i in [0, n), two at a time (v has room for n rounded up to even).
   ;; ln: x = 2^k (1 + f) with 1 + f in (sqrt(2)/2, sqrt(2)], s = f / (2 + f), ln(1 + f) = f - f^2/2 + s (f^2/2 + R(s^2)),
   ;; R the minimax polynomial of Sun's fdlibm e_log.c; k ln 2 in two parts. Within 1 ulp of Math.log (test); values
   ;; outside the normal positive range go to Math.log itself.
@@ -162,7 +164,8 @@
               (then (f64.store offset=8 (local.get $p)
                 (f64.div (f64.add (call $jslog (f64x2.extract_lane 1 (local.get $x))) (local.get $shift)) (local.get $scale)))))))
         (local.set $p (i32.add (local.get $p) (i32.const 16)))
-        (br $pairs))));; A run of frames, each as JS would call the four steps above: frame t's pre-emphasis source starts at src + t hop
+        (br $pairs))))
+  ;; A run of frames, each as JS would call the four steps above: frame t's pre-emphasis source starts at src + t hop
   ;; samples; its window goes to the FFT input at `offset`; the transform; the power of bins below `last`; the band
   ;; sums plus `bias`; their log, shifted and scaled; stored as f32 at dst[t frameStride + m melStride]. The log's
   ;; pairs need `bands` to have room for nMels rounded up to even.

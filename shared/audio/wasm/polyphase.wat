@@ -75,7 +75,8 @@
           (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2)))
           (f32.demote_f64 (f64.add (local.get $tail) (f64x2.extract_lane 1 (local.get $acc)))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
-        (br $outputs))));; 1:2 interpolation with a half-band filter: out[2i] = s[i + half - 1] (the input sample), out[2i + 1] =
+        (br $outputs))))
+  ;; 1:2 interpolation with a half-band filter: out[2i] = s[i + half - 1] (the input sample), out[2i + 1] =
   ;; sum_{k < half} row[k] * (s[i + k] + s[i + 2 half - 1 - k]) (phase 1 of the table, symmetric, folded), even k in
   ;; lane 0 and odd k in lane 1 as upsample2Block's acc0 and acc1; i in [0, n), half even.
   (func (export "upsample2")
