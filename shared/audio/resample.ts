@@ -34,6 +34,8 @@ interface PolyphaseFilter {
   interpolated: boolean;
   /** For 2:1 decimation with a half-band design: h(1), h(3), h(5), ... (the other non-centre taps are zero). */
   halfBand: Float64Array | null;
+  /** For 1:2 interpolation with a half-band design: the first half of phase 1's row (symmetric: the rest mirrors it). */
+  upsampleRow: Float64Array | null;
 }
 
 /** Largest exact phase table (rows); 22050/16000 needs 441, 22050/48000 needs 147. Beyond it rows are interpolated. */
@@ -105,7 +107,9 @@ function designFilter(fromRate: number, toRate: number, cfg: ResampleConfig): Po
     halfBand = new Float64Array(Math.floor(half / 2));
     for (let i = 0; i < halfBand.length; i++) halfBand[i] = table[half - 2 - 2 * i];
   }
-  return { phases, taps, table, interpolated, halfBand };
+  // Phase 1 is the row at offset 1/2: its first half, h(half - 1/2), h(half - 3/2), ..., h(1/2).
+  const upsampleRow = toRate === 2 * fromRate && centred(cfg) ? table.slice(taps, taps + half) : null;
+  return { phases, taps, table, interpolated, halfBand, upsampleRow };
 }
 
 function getFilter(fromRate: number, toRate: number, cfg: ResampleConfig): PolyphaseFilter {
@@ -145,9 +149,9 @@ export function resample(
   const y = new Float32Array(outLength);
   if (x.length === 0) return y;
 
-  const { phases, taps, table, interpolated, halfBand } = getFilter(fromRate, toRate, cfg);
+  const { phases, taps, table, interpolated, halfBand, upsampleRow } = getFilter(fromRate, toRate, cfg);
+  if (upsampleRow) return upsampleBy2(x, y, upsampleRow, loop);
   const half = taps / 2;
-  if (toRate === 2 * fromRate && centred(cfg)) return upsampleBy2(x, y, table, taps, loop);
   const g = gcd(fromRate, toRate);
   const up = toRate / g;
   const down = fromRate / g;
@@ -190,12 +194,11 @@ function centred(cfg: ResampleConfig): boolean {
  * Phase 0 of the polyphase table is a unit impulse (the sinc's zeros fall on input samples; its table row holds only
  * ~1e-17 rounding residues), so even outputs are the input samples; odd outputs are phase 1 alone, a symmetric row,
  * folded: a quarter of the generic loop's multiplies. Same values as the generic loop to within float32 rounding
- * (sums in another order); 3 s at 16 kHz in ~0.3 ms instead of 0.8.
+ * (sums in another order); 3 s at 16 kHz in 0.36 ms instead of 0.80.
  */
-function upsampleBy2(x: Float32Array, y: Float32Array, table: Float64Array, taps: number, loop: 'auto' | 'js'): Float32Array {
-  const half = taps / 2;
-  // Phase 1's first half: row[k] = row[taps - 1 - k].
-  const row = table.slice(taps, taps + half);
+function upsampleBy2(x: Float32Array, y: Float32Array, row: Float64Array, loop: 'auto' | 'js'): Float32Array {
+  const half = row.length;
+  const taps = 2 * half;
   const block = 4096;
   const span = block - 1 + taps;
   const simd = loop === 'auto' ? polyphaseKernel()?.prepare(row, span, 2 * block) : undefined;

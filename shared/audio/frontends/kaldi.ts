@@ -371,12 +371,12 @@ export class KaldiMelSpectrogram {
     this.power();
   }
 
-  /** |FFT|^2 of the frame, bins 0 .. melBins - 1, into powerBuf. */
+  /** |FFT|^2 of the frame, bins 0 .. melBins - 1: beside PFFFT's buffers for melFrame, else into powerBuf. */
   private power(): void {
     if (!this.fft.powerForBands(this.melBins)) this.fft.power(this.powerBuf, this.melBins);
   }
 
-  /** Mel bands of powerBuf, log and normalised: band m goes to S[first + m * stride]. */
+  /** Mel bands of the last power(), log and normalised: band m goes to S[first + m * stride]. */
   private melFrame(S: Float32Array, first: number, stride: number): void {
     const { logOffset, shift, scale } = this.config;
     const logMel = this.fft.logBandSums(this.filterbank, logOffset, shift, scale);

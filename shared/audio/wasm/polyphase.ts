@@ -1,7 +1,7 @@
 /**
- * The exact polyphase and half-band loops (2:1 and 1:2) of resample.ts as WebAssembly SIMD kernels (polyphase.wat): the same sums
- * to the bit, several times faster than V8's scalar loops (README, Audio pipeline). Synchronous and tiny (561 bytes),
- * so it instantiates inline in Node, Lambda and browsers alike; where WebAssembly SIMD is missing, resample.ts keeps
+ * The exact polyphase and half-band (2:1 and 1:2) loops of resample.ts as WebAssembly SIMD kernels (polyphase.wat):
+ * the same sums to the bit, several times faster than V8's scalar loops (README, Audio pipeline). Synchronous and tiny
+ * (803 bytes), so it instantiates inline in Node, Lambda and browsers alike; where WebAssembly SIMD is missing, resample.ts keeps
  * its JS loops. One instance per thread (JS runs one call at a time on it); its memory holds
  * [coefficients | scratch | output].
  */
