@@ -25,7 +25,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeWav } from '../../shared/audio/index.ts';
-import { backgroundLike, screamLike, withEvent } from '../helpers/synth.ts';
+import { recordingWithScreams, screamLike } from '../helpers/synth.ts';
 import { writeTinyModel } from '../helpers/tiny-model.ts';
 import { spawnStack } from '../integration/helpers/stack.ts';
 import { stageBudget } from './api-budget.ts';
@@ -224,7 +224,7 @@ async function main(): Promise<void> {
   const log = (m: string) => (values.json ? process.stderr : process.stdout).write(m + '\n');
   const wav = encodeWav(screamLike(3, 42, 16000), 16000, { bitDepth: 16 });
   const body = multipart(wav);
-  const long = encodeWav([5, 25, 45].reduce((x, at) => withEvent(x, screamLike(2, at, 16000), at, 16000), backgroundLike(60, 7, 16000)), 16000, { bitDepth: 16 });
+  const long = encodeWav(recordingWithScreams(60, [5, 25, 45], 7, 16000), 16000, { bitDepth: 16 });
   // The stages alone, in this process before the server starts (so nothing else of the bench competes).
   let budget: Awaited<ReturnType<typeof stageBudget>> | null = null;
   if (values.budget) {

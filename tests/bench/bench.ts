@@ -106,7 +106,7 @@ for (const suite of names) {
     results[c.name] = r;
     if (!values.json) {
       const unit = r.unit ? ` ${r.unit}` : r.perIteration > 1 ? ' ms/item' : ' ms';
-      const target = r.targetMs === undefined ? '' : `  target ${r.targetMs}${r.unit ? ` ${r.unit}` : ' ms'} ${r.pass ? 'ok' : 'MISSED'}`;
+      const target = r.targetMs === undefined ? '' : `  target ${r.targetMs} ${r.unit ?? 'ms'} ${r.pass ? 'ok' : 'MISSED'}`;
       console.log(
         `${c.name.padEnd(44)} ${r.medianMs.toFixed(3).padStart(10)}${unit}  (min ${r.minMs.toFixed(3)}, p90 ${r.p90Ms.toFixed(3)}, ${r.runs} runs)${target}` +
           (c.description ? `\n${' '.repeat(46)}${c.description}` : ''),

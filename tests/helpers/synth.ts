@@ -37,6 +37,11 @@ export function backgroundLike(seconds: number, seed: number, rate = RATE): Floa
   return out;
 }
 
+/** A long recording: background (seed `seed`) with a 2 s scream-like event starting at each of `screamsAt` seconds. */
+export function recordingWithScreams(seconds: number, screamsAt: readonly number[], seed: number, rate = RATE): Float32Array {
+  return screamsAt.reduce((x, at) => withEvent(x, screamLike(2, at, rate), at, rate), backgroundLike(seconds, seed, rate));
+}
+
 /** `background` with `event` added at `atSeconds`. */
 export function withEvent(background: Float32Array, event: Float32Array, atSeconds: number, rate = RATE): Float32Array {
   const out = background.slice();

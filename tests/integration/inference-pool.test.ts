@@ -9,7 +9,7 @@ import { AudioError } from '../../shared/audio/errors.ts';
 import { API } from '../../shared/config.ts';
 import type { ModelFiles } from '../../shared/model/files.ts';
 import { readManifest } from '../../shared/model/artifact.ts';
-import { backgroundLike, screamLike, withEvent } from '../helpers/synth.ts';
+import { backgroundLike, recordingWithScreams, screamLike } from '../helpers/synth.ts';
 import { tinyModelFiles } from '../helpers/tiny-model.ts';
 
 let a: ModelFiles;
@@ -40,7 +40,7 @@ describe('ThreadPoolEngine', () => {
 
   it('scores a long recording on every thread: the verdict, windows and events of one thread alone', async () => {
     // 40 s with two screams: 38 windows to score, above API.shareWindowsAbove, so the analysing thread hands them out.
-    const long = encodeWav([8, 27].reduce((x, at) => withEvent(x, screamLike(2, at, 16000), at, 16000), backgroundLike(40, 5, 16000)), 16000, { bitDepth: 16 });
+    const long = encodeWav(recordingWithScreams(40, [8, 27], 5, 16000), 16000, { bitDepth: 16 });
     const shared = await local.predictOrShare(long, API.shareWindowsAbove);
     expect('analysis' in shared).toBe(true); // what a pool thread answers for it
     const [threaded, inline] = await Promise.all([pool.predict(long), local.predict(long)]);

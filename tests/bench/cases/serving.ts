@@ -18,7 +18,7 @@ import { selectBackend } from '../../../shared/model/backend.ts';
 import { MemoryEmbeddingCache } from '../../../shared/training/embedding-cache.ts';
 import { trainModel } from '../../../shared/training/trainer.ts';
 import type { LabeledClip } from '../../../shared/types.ts';
-import { backgroundLike, RATE, screamLike, withEvent } from '../../helpers/synth.ts';
+import { backgroundLike, RATE, recordingWithScreams, screamLike } from '../../helpers/synth.ts';
 // Activations O(1) like the ImageNet backbone's: a plain random MobileNetV2's shrink to ~1e-10 (denormal-slow, unrealistic).
 import { randomBackbone } from '../../helpers/tiny-model.ts';
 import type { BenchCase } from '../types.ts';
@@ -60,7 +60,7 @@ async function setupDetector(): Promise<void> {
   detector ??= await Detector.fromFiles(await readModelFiles(await servingModelDir()));
   // The model's own front end (Kaldi at 32 kHz for the AudioSet backbone, librosa at 22.05 kHz for MobileNetV2).
   mels = Array.from({ length: 8 }, (_, i) => detector!.analyseSamples(i % 2 ? screamLike(3, i) : backgroundLike(3, i), RATE).windows[0].db);
-  wav60s ??= encodeWav([5, 25, 45].reduce((x, at) => withEvent(x, screamLike(2, at, 16000), at, 16000), backgroundLike(60, 7, 16000)), 16000, { bitDepth: 16 });
+  wav60s ??= encodeWav(recordingWithScreams(60, [5, 25, 45], 7, 16000), 16000, { bitDepth: 16 });
   clip3s ??= screamLike(3, 3, detector.frontEnd.sampleRate);
 }
 
