@@ -4,10 +4,11 @@
  * and the model in this page (tfjs). Pages only show it: leaving the Live page keeps listening, a pill in the header
  * says so on every page (with a Stop button), and closing the tab asks first. Audio never leaves the browser.
  */
-import { AUDIO, WEB } from '../../shared/config.ts';
+import { AUDIO, LEVEL_GATE, WEB } from '../../shared/config.ts';
 import { endAlert, raiseAlert } from './alerts.ts';
 import { h } from './dom.ts';
 import type { BrowserModel } from './inference.ts';
+import { checkLatestWindow } from './live-check.ts';
 import { comparison } from './verdict.ts';
 
 export type Phase = 'idle' | 'starting' | 'listening';
@@ -43,6 +44,8 @@ class LiveMonitor extends EventTarget {
   readonly thresholdLine: { x: number; y: number }[] = [];
   /** Checks since listening started, and the latest one. */
   checks = 0;
+  /** Checks whose window was below the level gate (LEVEL_GATE), so not scored: P(danger) 0, as /predict does. */
+  quietChecks = 0;
   last: { at: Date; probability: number; threshold: number } | null = null;
   readonly events: LiveEvent[] = [];
   readonly melMs: number[] = [];
@@ -106,6 +109,7 @@ class LiveMonitor extends EventTarget {
       this.melMs.length = 0;
       this.modelMs.length = 0;
       this.checks = 0;
+      this.quietChecks = 0;
       this.last = null;
       this.heard = '';
       this.startedAt = new Date();
@@ -181,19 +185,19 @@ class LiveMonitor extends EventTarget {
     if (!model) return;
     this.busy = true;
     try {
-      const samples = this.latestWindow();
-      const a = performance.now();
-      const analysis = model.detector.analyseSamples(samples, this.sampleRate, { maxWindows: 1 });
-      const b = performance.now();
-      const [{ probability, classes }] = await model.detector.scores([analysis.windows[0].db], 1);
-      const c = performance.now();
+      const { window: latest, melMs, modelMs } = await checkLatestWindow(model.detector, this.latestWindow(), this.sampleRate, this.thresholdInUse());
       if (this.phase !== 'listening') return;
-      this.melMs.push(b - a);
-      this.modelMs.push(c - b);
+      // Timings of scored windows only: a quiet one costs the front end alone.
+      if (modelMs !== undefined) {
+        this.melMs.push(melMs);
+        this.modelMs.push(modelMs);
+      } else this.quietChecks++;
       if (this.melMs.length > TIMINGS_KEPT) this.melMs.shift();
       if (this.modelMs.length > TIMINGS_KEPT) this.modelMs.shift();
-      this.heard = classes ? classes.map((k) => `${k.label} ${Math.round(100 * k.score)}%`).join(', ') : '';
-      this.record(probability, new Date());
+      this.heard = latest.skipped === 'quiet'
+        ? `Nothing: quieter than the ${LEVEL_GATE.floorDb} dBFS level gate, not sent to the model`
+        : (latest.classes ?? []).map((k) => `${k.label} ${Math.round(100 * k.score)}%`).join(', ');
+      this.record(latest.probability, new Date());
     } catch (error) {
       this.problem = `A check failed: ${String((error as Error).message ?? error)}`;
       this.changed();
