@@ -369,6 +369,8 @@ export const TRAINING = Object.freeze({
    * alike). Dev's danger clips are 78% one source: unweighted, a head learns that source's sound as "danger".
    */
   sourceBalance: 0.75,
+  /** Recordings listed by `train` as the ones to check first (out-of-fold misses furthest from their label). */
+  labelsToCheck: 8,
   /**
    * Share of a head's logit given to the backbone's own danger score (the AudioSet backbone's highest danger-class
    * logit, model/class-prior.ts); the learnt heads share the rest. Measured on dev (docs/model-card.md): 0, 0.5 and

@@ -9,7 +9,7 @@ import { SentinelError } from '../../shared/errors.ts';
 import { BACKBONES } from '../../shared/model/backbones/index.ts';
 import { INPUT_REPRESENTATIONS, isInputRepresentation } from '../../shared/model/input.ts';
 import { BACKBONE_NAMES, TRAINING_MODES, type TrainingMode } from '../../shared/model/types.ts';
-import { trainModel } from '../../shared/training/trainer.ts';
+import { trainModel, type CvReport } from '../../shared/training/trainer.ts';
 import type { Command } from '../command.ts';
 import { requirePath } from '../files.ts';
 import { loadBackbone, ROOT } from '../model.ts';
@@ -37,6 +37,33 @@ function thresholdRuleText(): string {
     return `best balanced accuracy with no safe subclass of ${rule.minSubclassCount}+ clips${recordings} over ${rule.maxSubclassFalseAlarmRate * 100}% flagged`;
   }
   return typeof rule === 'object' ? `recall >= ${rule.recallTarget}` : 'max balanced accuracy';
+}
+
+/**
+ * The recordings whose out-of-fold clips sit furthest on the wrong side of the threshold, one line each, with what
+ * the backbone's classes hear in them: where a label may be wrong (dev's come from folder names) or the model is.
+ */
+export function labelsToCheck(cv: CvReport, threshold: number, count = TRAINING.labelsToCheck): string[] {
+  const wrong = cv.outOfFold.filter((c) => (c.label === 'danger' ? c.probability < threshold : c.probability >= threshold));
+  const byRecording = new Map<string, typeof wrong>();
+  for (const c of wrong) byRecording.set(c.group, [...(byRecording.get(c.group) ?? []), c]);
+  const distance = (c: (typeof wrong)[number]) => Math.abs(Math.log(c.probability / threshold));
+  const ranked = [...byRecording.values()]
+    .map((clips) => ({ clips, score: clips.reduce((s, c) => s + distance(c), 0) }))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, count);
+  if (ranked.length === 0) return [];
+  const p = (v: number) => v.toPrecision(2);
+  return [
+    `recordings to check first (out-of-fold clips furthest from their label; ${wrong.length} clips on the wrong side of ${threshold.toFixed(3)} in all):`,
+    ...ranked.map(({ clips }) => {
+      const ps = clips.map((c) => c.probability);
+      const range = clips.length > 1 ? `P ${p(Math.min(...ps))}–${p(Math.max(...ps))}` : `P ${p(ps[0])}`;
+      const worst = clips.reduce((a, b) => (distance(b) > distance(a) ? b : a));
+      const heard = worst.classes?.length ? `; hears ${worst.classes.map((k) => `${k.label} ${Math.round(100 * k.score)}%`).join(', ')}` : '';
+      return `  ${worst.label.padEnd(7)} ${String(clips.length).padStart(2)} clip${clips.length > 1 ? 's' : ' '} ${range.padEnd(16)} ${worst.group}${heard}`;
+    }),
+  ];
 }
 
 export const trainCommand: Command = {
@@ -148,6 +175,7 @@ export const trainCommand: Command = {
         `${result.cv.folds}-fold group CV (mean ± sd over folds): ROC AUC ${f('rocAuc')}, PR AUC ${f('prAuc')}, balanced accuracy ${f('balancedAccuracy')}, recall ${f('recall')}, precision ${f('precision')}`,
         'out-of-fold error rate per subclass:',
         ...Object.entries(result.cv.pooled.perSubclass).map(([k, v]) => `  ${k.padEnd(20)} ${v.label.padEnd(7)} ${(v.errorRate * 100).toFixed(1)}% of ${v.n}`),
+        ...labelsToCheck(result.cv, result.manifest.threshold),
       );
     }
     if (result.sourceCv) {

@@ -11,7 +11,7 @@
  * on CPU only tiny smoke runs). Pure: files, caches and backends come from the caller.
  */
 import * as tf from '../model/tf.ts';
-import { AUDIO, MODEL, TRAINING } from '../config.ts';
+import { API, AUDIO, MODEL, TRAINING } from '../config.ts';
 import { decodeAudio, frontEnd, resample, toMono, type FrontEnd } from '../audio/index.ts';
 import { invalidArgument, SentinelError } from '../errors.ts';
 import { sha256Hex } from '../hash.ts';
@@ -26,7 +26,8 @@ import { melToModelInput, REPRESENTATION_SHAPES, type InputRepresentation } from
 import { readManifest, serializeArtifact } from '../model/artifact.ts';
 import type { ModelFiles } from '../model/files.ts';
 import type { BackboneName, EpochRow, HeadConfig, ModelManifest, ThresholdSource, TrainingMode } from '../model/types.ts';
-import type { LabeledClip, SkippedFile } from '../types.ts';
+import type { ClassScore, LabeledClip, SkippedFile } from '../types.ts';
+import { topClasses } from '../inference/detector.ts';
 import { inProcessCompute, type FeatureSpec, type TrainingCompute } from './compute.ts';
 import type { EmbeddingCache } from './embedding-cache.ts';
 import { mergeHeadParts, type EpochLog, type HeadTrainingOptions } from './head.ts';
@@ -105,7 +106,7 @@ export interface CvReport {
   /** Each fold's metrics at the same threshold. */
   perFold: Metrics[];
   /** Every clip's out-of-fold probability: which clips the model misses or false-alarms on, and why. */
-  outOfFold: { path: string; label: 'safe' | 'danger'; subclass?: string; group: string; fold: number; probability: number }[];
+  outOfFold: { path: string; label: 'safe' | 'danger'; subclass?: string; group: string; fold: number; probability: number; classes?: ClassScore[] }[];
   /** Mean and sample standard deviation over folds of the headline figures. */
   summary: Record<'rocAuc' | 'prAuc' | 'balancedAccuracy' | 'recall' | 'precision' | 'f1', { mean: number; std: number }>;
 }
@@ -420,6 +421,17 @@ function versionId(now: Date, hash: string): string {
 }
 
 /**
+ * What the backbone's class head hears in a clip: its top classes, each at its highest logit over the clip's windows
+ * (`from`: where the logits start in a feature row). Beside an out-of-fold miss, it says whether the label or the
+ * model is more likely wrong: the dev set's labels come from folder names.
+ */
+function clipClasses(views: readonly Float32Array[], windows: number, from: number, labels: readonly string[]): ClassScore[] {
+  const best = new Float32Array(labels.length).fill(-Infinity);
+  for (let w = 0; w < windows; w++) for (let k = 0; k < labels.length; k++) best[k] = Math.max(best[k], views[w][from + k]);
+  return topClasses(best, labels, API.windowClasses);
+}
+
+/**
  * Appends each row's class logits (the class head on the row's pooled embedding) to features [clip][view], and with
  * `priorClasses` the class prior (class-prior.ts) after them.
  */
@@ -609,7 +621,10 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
       folds: folds.length,
       pooled,
       perFold,
-      outOfFold: clips.map((c, i) => ({ path: c.path, label: c.label, subclass: c.subclass, group: c.group, fold: foldOf[i] + 1, probability: oof[i] })),
+      outOfFold: clips.map((c, i) => ({
+        path: c.path, label: c.label, subclass: c.subclass, group: c.group, fold: foldOf[i] + 1, probability: oof[i],
+        ...(readLogits && classHead ? { classes: clipClasses(features[i], nWindows[i], channels, classHead.labels) } : {}),
+      })),
       summary: Object.fromEntries(keys.map((key) => [key, meanStd(perFold.map((m) => (m[key] ?? NaN) as number))])) as CvReport['summary'],
     };
     metrics.cv = pooled;

@@ -66,6 +66,18 @@ describe('trainModel on the AudioSet backbone', () => {
     expect(result.cv!.pooled.rocAuc).toBeGreaterThanOrEqual(0.9);
   });
 
+  it('says what the backbone hears in every out-of-fold clip: the classes the served model names for its window', async () => {
+    const clips = dataset(24, 7);
+    const detector = await Detector.fromFiles(result.files);
+    for (const [i, clip] of result.cv!.outOfFold.slice(0, 4).entries()) {
+      expect(clip.path).toBe(clips[i].path);
+      const [window] = (await detector.predict(await detector.analyse(clips[i].bytes))).windows; // one window: <= 3 s
+      expect(clip.classes!.map((c) => c.label)).toEqual(window.classes!.map((c) => c.label));
+      clip.classes!.forEach((c, k) => expect(c.score).toBeCloseTo(window.classes![k].score, 4));
+    }
+    detector.dispose();
+  });
+
   it('serves P(danger) and the top AudioSet classes per window, with its own front end', async () => {
     const detector = await Detector.fromFiles(result.files);
     expect(detector.frontEnd.name).toBe('kaldi');
