@@ -43,7 +43,7 @@ function thresholdRuleText(): string {
  * The recordings whose out-of-fold clips sit furthest on the wrong side of the threshold, one line each, with what
  * the backbone's classes hear in them: where a label may be wrong (dev's come from folder names) or the model is.
  */
-export function labelsToCheck(cv: CvReport, threshold: number, count = TRAINING.labelsToCheck): string[] {
+export function labelsToCheck(cv: CvReport, threshold: number, count: number = TRAINING.labelsToCheck): string[] {
   const wrong = cv.outOfFold.filter((c) => (c.label === 'danger' ? c.probability < threshold : c.probability >= threshold));
   const byRecording = new Map<string, typeof wrong>();
   for (const c of wrong) byRecording.set(c.group, [...(byRecording.get(c.group) ?? []), c]);

@@ -46,7 +46,8 @@ class LiveMonitor extends EventTarget {
   checks = 0;
   /** Checks whose window was below the level gate (LEVEL_GATE), so not scored: P(danger) 0, as /predict does. */
   quietChecks = 0;
-  last: { at: Date; probability: number; threshold: number } | null = null;
+  /** `quiet`: the window was below the level gate and not scored. */
+  last: { at: Date; probability: number; threshold: number; quiet: boolean } | null = null;
   readonly events: LiveEvent[] = [];
   readonly melMs: number[] = [];
   readonly modelMs: number[] = [];
@@ -195,9 +196,9 @@ class LiveMonitor extends EventTarget {
       if (this.melMs.length > TIMINGS_KEPT) this.melMs.shift();
       if (this.modelMs.length > TIMINGS_KEPT) this.modelMs.shift();
       this.heard = latest.skipped === 'quiet'
-        ? `Nothing: quieter than the ${LEVEL_GATE.floorDb} dBFS level gate, not sent to the model`
+        ? `Too quiet to score (below the ${LEVEL_GATE.floorDb} dBFS level gate)`
         : (latest.classes ?? []).map((k) => `${k.label} ${Math.round(100 * k.score)}%`).join(', ');
-      this.record(latest.probability, new Date());
+      this.record(latest.probability, new Date(), latest.skipped === 'quiet');
     } catch (error) {
       this.problem = `A check failed: ${String((error as Error).message ?? error)}`;
       this.changed();
@@ -206,11 +207,11 @@ class LiveMonitor extends EventTarget {
     }
   }
 
-  private record(p: number, now: Date): void {
+  private record(p: number, now: Date, quiet: boolean): void {
     const threshold = this.thresholdInUse();
     const x = (performance.now() - this.t0) / 1000;
     this.checks++;
-    this.last = { at: now, probability: p, threshold };
+    this.last = { at: now, probability: p, threshold, quiet };
     this.points.push({ x, y: p });
     this.thresholdLine.push({ x, y: threshold });
     while (this.points.length > WEB.liveHistory) this.points.shift();

@@ -3,7 +3,7 @@
  * is shown. Controls, alert choices, the input level, a status line, the rolling P(danger) chart, the event log and
  * the engine's timings. No audio is sent anywhere.
  */
-import { AUDIO, WEB } from '../../../shared/config.ts';
+import { AUDIO, LEVEL_GATE, WEB } from '../../../shared/config.ts';
 import { alertChoices, allowNotifications, saveAlertChoices, type AlertChoices } from '../alerts.ts';
 import { chartBox, COLORS, makeChart } from '../charts.ts';
 import { clear, h, notice, pct } from '../dom.ts';
@@ -111,7 +111,9 @@ const page: Page = (main) => {
     const m = monitor;
     if (m.phase !== 'listening') return m.checks ? `${m.checks} checks in the last session.` : '';
     if (!m.last) return `Heard ${m.heardSeconds.toFixed(1)} of the first ${AUDIO.windowSeconds} s…`;
-    const verdict = verdictLine(m.last.probability >= m.last.threshold ? 'danger' : 'safe', m.last.probability, m.last.threshold);
+    const verdict = m.last.quiet
+      ? `Safe — too quiet to score (below ${LEVEL_GATE.floorDb} dBFS)`
+      : verdictLine(m.last.probability >= m.last.threshold ? 'danger' : 'safe', m.last.probability, m.last.threshold);
     return `${m.checks} checks since ${clock(m.startedAt!)}, every ${m.hopSeconds} s. Last at ${clock(m.last.at)}: ${verdict}.`;
   }
 
