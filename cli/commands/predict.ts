@@ -2,6 +2,7 @@
 import { predictionJson } from '../../functions/schemas.ts';
 import { AUDIO } from '../../shared/config.ts';
 import { publicErrorCode, SentinelError } from '../../shared/errors.ts';
+import { classesText } from '../../shared/inference/classes.ts';
 import type { Prediction } from '../../shared/types.ts';
 import type { Command } from '../command.ts';
 import { readInputFile } from '../files.ts';
@@ -29,7 +30,7 @@ export function verdictText(p: Prediction): string {
       : `${p.windows.length} window${p.windows.length === 1 ? '' : 's'} over ${p.duration.toFixed(1)} s`;
   const events = p.events.map((e) => `${e.start.toFixed(1)}–${e.end.toFixed(1)} s (peak ${(e.peakProbability * 100).toFixed(0)}%)`).join(', ');
   const peak = p.windows.reduce((best, w) => (w.probability > best.probability ? w : best), p.windows[0]);
-  const heard = peak?.classes ? `; sounds like ${peak.classes.map((c) => `${c.label} ${(c.score * 100).toFixed(0)}%`).join(', ')}` : '';
+  const heard = peak?.classes ? `; sounds like ${classesText(peak.classes)}` : '';
   return `${verdict} (${span})${events ? `; danger events: ${events}` : ''}${heard}`;
 }
 

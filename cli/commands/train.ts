@@ -6,6 +6,7 @@ import { writeModelFiles } from '../../adapters/model-files.ts';
 import { openTrainingCompute } from '../../adapters/training-threads.ts';
 import { MODEL, TRAINING } from '../../shared/config.ts';
 import { SentinelError } from '../../shared/errors.ts';
+import { classesText } from '../../shared/inference/classes.ts';
 import { BACKBONES } from '../../shared/model/backbones/index.ts';
 import { INPUT_REPRESENTATIONS, isInputRepresentation } from '../../shared/model/input.ts';
 import { BACKBONE_NAMES, TRAINING_MODES, type TrainingMode } from '../../shared/model/types.ts';
@@ -60,7 +61,7 @@ export function labelsToCheck(cv: CvReport, threshold: number, count: number = T
       const ps = clips.map((c) => c.probability);
       const range = clips.length > 1 ? `P ${p(Math.min(...ps))}–${p(Math.max(...ps))}` : `P ${p(ps[0])}`;
       const worst = clips.reduce((a, b) => (distance(b) > distance(a) ? b : a));
-      const heard = worst.classes?.length ? `; hears ${worst.classes.map((k) => `${k.label} ${Math.round(100 * k.score)}%`).join(', ')}` : '';
+      const heard = worst.classes?.length ? `; hears ${classesText(worst.classes)}` : '';
       return `  ${worst.label.padEnd(7)} ${String(clips.length).padStart(2)} clip${clips.length > 1 ? 's' : ' '} ${range.padEnd(16)} ${worst.group}${heard}`;
     }),
   ];

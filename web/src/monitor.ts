@@ -9,6 +9,7 @@ import { endAlert, raiseAlert } from './alerts.ts';
 import { h } from './dom.ts';
 import type { BrowserModel } from './inference.ts';
 import { checkLatestWindow } from './live-check.ts';
+import { classesText } from '../../shared/inference/classes.ts';
 import { comparison } from './verdict.ts';
 
 export type Phase = 'idle' | 'starting' | 'listening';
@@ -197,7 +198,7 @@ class LiveMonitor extends EventTarget {
       if (this.modelMs.length > TIMINGS_KEPT) this.modelMs.shift();
       this.heard = latest.skipped === 'quiet'
         ? `Too quiet to score (below the ${LEVEL_GATE.floorDb} dBFS level gate)`
-        : (latest.classes ?? []).map((k) => `${k.label} ${Math.round(100 * k.score)}%`).join(', ');
+        : classesText(latest.classes ?? []);
       this.record(latest.probability, new Date(), latest.skipped === 'quiet');
     } catch (error) {
       this.problem = `A check failed: ${String((error as Error).message ?? error)}`;

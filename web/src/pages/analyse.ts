@@ -3,6 +3,7 @@ import { API, AUDIO, WEB } from '../../../shared/config.ts';
 import { ApiFailure, presignedUpload, request, upload, apiUrl, type Prediction } from '../api.ts';
 import { chartBox } from '../charts.ts';
 import { bytesText, clear, h, notice, pct, verdictBadge } from '../dom.ts';
+import { classesText } from '../../../shared/inference/classes.ts';
 import type { Page } from '../main.ts';
 import { drawTimeline, type Timeline } from '../timeline.ts';
 import { comparison, percent, shortClipNote } from '../verdict.ts';
@@ -155,11 +156,6 @@ const page: Page = (main) => {
   }
   return () => shown?.chart.destroy();
 };
-
-/** AudioSet classes as "Screaming 91%, Shout 40%". */
-function classesText(classes: readonly { label: string; score: number }[]): string {
-  return classes.map((c) => `${c.label} ${pct(c.score, 0)}`).join(', ');
-}
 
 /** Each window's P(danger) beside the backbone's top AudioSet classes, so a verdict can be checked by ear. */
 function windowTable(windows: Prediction['windows']): HTMLElement {
