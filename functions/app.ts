@@ -23,7 +23,7 @@ import type { Repository } from '../shared/ports/repository.ts';
 import type { Prediction } from '../shared/types.ts';
 import type { TrainingMode } from '../shared/model/types.ts';
 import { DEFAULT_GATE_RULE, type GateRule } from '../shared/training/promotion.ts';
-import { intakeZip, safeSegment, storeCheckedDataset, uploadPrefix, type DatasetIndex, type ZipIntake } from '../adapters/dataset-store.ts';
+import { intakeZip, safeSegment, storeCheckedDataset, uploadPrefix, type ZipIntake } from '../adapters/dataset-store.ts';
 import { CURRENT_ALIAS } from '../adapters/model-store.ts';
 import type { TrainingJob, TrainingKind } from '../worker/job.ts';
 import { ApiKeyVerifier, type AuthVariables } from './auth.ts';
@@ -549,7 +549,7 @@ export function createApp(deps: AppDeps): SentinelApp {
    * for any reason, or an intake that fails half-way, leaves nothing behind: its blobs are deleted and the upload
    * (if it had a row) is `failed`, so it never becomes training data.
    */
-  async function intakeDataset(c: Context<Env>, form: Record<string, unknown> | null, objectKey: string | undefined, kind: 'retrain' | 'continue') {
+  async function intakeDataset(form: Record<string, unknown> | null, objectKey: string | undefined, kind: 'retrain' | 'continue') {
     let bytes: Uint8Array;
     let filename: string;
     let existing: { id: string; object_key: string } | null = null;
@@ -664,7 +664,7 @@ export function createApp(deps: AppDeps): SentinelApp {
     const mode = (body?.mode ?? (form?.mode as TrainingMode | undefined)) ?? TRAINING.defaultMode;
     const epochs = body?.epochs ?? (typeof form?.epochs === 'string' ? Number(form.epochs) : (config.defaultEpochs ?? TRAINING.maxEpochs));
     if (!Number.isInteger(epochs) || epochs < 1 || epochs > 10_000) throw new ApiError(400, 'invalid_request', 'epochs must be an integer from 1 to 10000.');
-    const { uploadId, index } = await intakeDataset(c, form, body?.object_key, kind);
+    const { uploadId, index } = await intakeDataset(form, body?.object_key, kind);
     const session = await enqueue(c, kind, uploadId, mode, epochs);
     return c.json({ status: 'queued' as const, session_id: session.id, upload_id: uploadId, counts: index.counts, skipped: index.skipped }, 202);
   };

@@ -139,7 +139,7 @@ export class ThreadPoolEngine implements InferenceEngine {
   #rr = 0;
 
   constructor(
-    private readonly size: number,
+    size: number,
     private readonly batch: BatcherOptions,
     private readonly log: (message: string, details?: Record<string, unknown>) => void = () => {},
   ) {

@@ -224,12 +224,12 @@ function descriptor(b: Uint8Array, pos: number, end: number): { tag: number; sta
 function aacFrameSamples(b: Uint8Array, from: number, end: number, sampleRate: number | null): number {
   const esds = child(b, { start: from, end }, 'esds');
   const es = esds && descriptor(b, esds.start + 4, esds.end);
-  if (!es || es.tag !== 3 || es.start + 3 > es.end) return 2048;
+  if (es?.tag !== 3 || es.start + 3 > es.end) return 2048;
   const flags = b[es.start + 2];
   const configAt = es.start + 3 + (flags & 0x80 ? 2 : 0) + (flags & 0x40 ? 1 + b[es.start + 3] : 0) + (flags & 0x20 ? 2 : 0);
   const decoderConfig = descriptor(b, configAt, es.end);
   const specific = decoderConfig && decoderConfig.tag === 4 ? descriptor(b, decoderConfig.start + 13, decoderConfig.end) : null;
-  if (!specific || specific.tag !== 5 || specific.start + 2 > specific.end) return 2048;
+  if (specific?.tag !== 5 || specific.start + 2 > specific.end) return 2048;
   const objectType = b[specific.start] >> 3;
   return objectType === 5 || objectType === 29 || objectType === 31 || !sampleRate || sampleRate <= 24000 ? 2048 : 1024;
 }

@@ -7,7 +7,7 @@ class CaptureProcessor extends AudioWorkletProcessor {
     this.filled = 0;
   }
   process(inputs) {
-    const channel = inputs[0] && inputs[0][0];
+    const channel = inputs[0]?.[0];
     if (channel) {
       let i = 0;
       while (i < channel.length) {
