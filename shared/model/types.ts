@@ -47,8 +47,11 @@ export interface DataSummary {
   hashes: Record<string, string>;
 }
 
-/** Which predictions the threshold was chosen on (TRAINING.thresholdRule applied to them). */
+/** Which predictions the threshold was chosen on (TRAINING.thresholdRule's balanced accuracy over them). */
 export type ThresholdSource = 'out-of-fold' | 'out-of-fold+out-of-source' | 'validation';
+
+/** Which of those predictions the rule's per-kind false-alarm ceiling is checked on (TRAINING.thresholdCeilingOn). */
+export type CeilingSource = Exclude<ThresholdSource, 'validation'>;
 
 export interface TrainingSummary {
   data: DataSummary;

@@ -25,7 +25,7 @@ import { foldBatchNorm } from '../model/fold.ts';
 import { melToModelInput, REPRESENTATION_SHAPES, type InputRepresentation } from '../model/input.ts';
 import { readManifest, serializeArtifact } from '../model/artifact.ts';
 import type { ModelFiles } from '../model/files.ts';
-import type { BackboneName, EpochRow, HeadConfig, ModelManifest, ThresholdSource, TrainingMode } from '../model/types.ts';
+import type { BackboneName, CeilingSource, EpochRow, HeadConfig, ModelManifest, ThresholdSource, TrainingMode } from '../model/types.ts';
 import type { ClassScore, LabeledClip, SkippedFile } from '../types.ts';
 import { topClasses } from '../inference/detector.ts';
 import { inProcessCompute, type FeatureSpec, type TrainingCompute } from './compute.ts';
@@ -460,6 +460,25 @@ async function withClassLogits(features: Float32Array[][], classHead: tf.LayersM
   return features.map((views) => views.map(() => out[next++]));
 }
 
+/**
+ * The threshold stored with a model: TRAINING.thresholdRule's best balanced accuracy over the out-of-fold predictions
+ * and, when given (`held`, --source-cv), the out-of-source ones of the same clips; the rule's per-kind false-alarm
+ * ceiling is checked on the predictions `ceilingOn` names (TRAINING.thresholdCeilingOn says why out of fold).
+ */
+export function storedThreshold(
+  labels: readonly number[],
+  oof: readonly number[],
+  held: readonly number[] | undefined,
+  subclasses: readonly (string | undefined)[],
+  groups: readonly string[],
+  ceilingOn: CeilingSource = TRAINING.thresholdCeilingOn,
+): number {
+  if (!held) return chooseThreshold(labels, oof, TRAINING.thresholdRule, subclasses, groups).threshold;
+  // A prediction without a subclass is scored for balanced accuracy but never judged by the ceiling.
+  const heldSubclasses = ceilingOn === 'out-of-fold' ? subclasses.map(() => undefined) : subclasses;
+  return chooseThreshold([...labels, ...labels], [...oof, ...held], TRAINING.thresholdRule, [...subclasses, ...heldSubclasses], [...groups, ...groups]).threshold;
+}
+
 export async function trainModel(request: TrainRequest): Promise<TrainResult> {
   const mode = request.mode ?? TRAINING.defaultMode;
   const seed = request.seed ?? TRAINING.seed;
@@ -598,13 +617,9 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
   }
 
   if (folds.length > 0) {
-    // The threshold rule on every out-of-fold prediction and, with --source-cv, every out-of-source one too: a
+    // Balanced accuracy on every out-of-fold prediction and, with --source-cv, every out-of-source one too: a
     // threshold that suits held-out groups of known sources and recordings of unknown ones alike.
-    const subclasses = clips.map((c) => c.subclass);
-    const groups = clips.map((c) => c.group);
-    threshold = held
-      ? chooseThreshold([...labels, ...labels], [...oof, ...held], TRAINING.thresholdRule, [...subclasses, ...subclasses], [...groups, ...groups]).threshold
-      : chooseThreshold(labels, oof, TRAINING.thresholdRule, subclasses, groups).threshold;
+    threshold = storedThreshold(labels, oof, held, clips.map((c) => c.subclass), clips.map((c) => c.group));
     thresholdFrom = held ? 'out-of-fold+out-of-source' : 'out-of-fold';
     const at = (idx: number[]) =>
       evaluate({
