@@ -19,7 +19,7 @@ function number(value: unknown, name: string): number | undefined {
 const pct = (p: number) => `${(p * 100).toFixed(1)}%`;
 
 /**
- * One line a person reads: "Safe — P(danger) 2.3%, below the 10.9% threshold (10 windows over 12.0 s)", the events,
+ * One line a person reads: "Safe — P(danger) 2.3%, below the 5.6% threshold (10 windows over 12.0 s)", the events,
  * what the most dangerous window sounds like (AudioSet backbone), and a clip shorter than one window said as such.
  */
 export function verdictText(p: Prediction): string {
