@@ -201,8 +201,11 @@ export function buildClassifier(options: {
   const parts = [pooled];
   const classes = classHead && applyClassHead(classHead.model, pooled);
   if (classes && classHead?.readByHead) parts.push(classes.logits);
+  // The statistics before the class prior: the trainer's rows are [embedding, logits, statistics, prior], the prior
+  // last because no learnt head reads it. A one-channel input is the AudioSet backbone's Kaldi log-mel.
+  const reads = backbone.inputs[0].shape[3] === 1 ? 'logmel' : 'grey';
+  if (statsVersion) parts.push(new MelStats({ name: HEAD_LAYERS.melStats, version: statsVersion, ...(reads === 'logmel' ? { input: reads } : {}) }).apply(backbone.inputs[0]) as tf.SymbolicTensor);
   if (classes && prior) parts.push(new ClassMax({ name: HEAD_LAYERS.classPrior, classes: prior }).apply(classes.logits) as tf.SymbolicTensor);
-  if (statsVersion) parts.push(new MelStats({ name: HEAD_LAYERS.melStats, version: statsVersion }).apply(backbone.inputs[0]) as tf.SymbolicTensor);
   const features = parts.length === 1 ? pooled : (tf.layers.concatenate({ name: HEAD_LAYERS.features }).apply(parts) as tf.SymbolicTensor);
   const output = applyAll(headLayers(config, seed), features);
   const outputs = classes ? [output, classes.logits] : output;

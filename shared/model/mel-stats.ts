@@ -14,7 +14,7 @@
  * the same numbers in plain loops from the mel (melStatsOf), held equal to the graph by tests.
  */
 import * as tf from './tf.ts';
-import { MEL } from '../config.ts';
+import { KALDI_MEL, MEL } from '../config.ts';
 import { SentinelError } from '../errors.ts';
 
 /**
@@ -51,13 +51,40 @@ function percentilePosition(frames: number): { lo: number; frac: number } {
   return { lo, frac: pos - lo };
 }
 
+/** What the statistics read: MobileNetV2's grey image, or the AudioSet backbone's Kaldi log-mel. */
+export type MelStatsInput = 'grey' | 'logmel';
+
+/** dB of a Kaldi log-mel's values ((ln(power + offset) + shift) / scale, config KALDI_MEL), as melStatsOf reads them. */
+export function logMelToDb(mel: ArrayLike<number>): Float32Array {
+  const k = 10 / Math.LN10;
+  return Float32Array.from(mel, (v) => k * (v * KALDI_MEL.scale - KALDI_MEL.shift));
+}
+
 /** The statistics of a batch of grey images, [n, h, w, 3] -> [n, melStatsDim(version, h)]. */
 export function melStats(image: tf.Tensor4D, version: MelStatsVersion = MEL_STATS_VERSION): tf.Tensor2D {
   return tf.tidy(() => {
-    const [n, h, w] = image.shape;
     const half = MEL.topDb / 2;
     // Back to dB: [n, bands, frames]. The channels are equal; their mean is ~20x cheaper on wasm than slicing one out.
-    const db = image.mean(3).add(1).mul(half).sub(MEL.topDb) as tf.Tensor3D;
+    return statsOfDb(image.mean(3).add(1).mul(half).sub(MEL.topDb) as tf.Tensor3D, version);
+  });
+}
+
+/**
+ * The statistics of a batch of Kaldi log-mels, [n, bands, frames, 1] (band 0 the lowest) -> [n, melStatsDim]: in
+ * dB and with the high bands first, as melStatsOf(logMelToDb(mel)) orders them.
+ */
+export function logMelStats(mel: tf.Tensor4D, version: MelStatsVersion = MEL_STATS_VERSION): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [n, h, w] = mel.shape;
+    const db = mel.reshape([n, h, w]).mul(KALDI_MEL.scale).sub(KALDI_MEL.shift).mul(10 / Math.LN10).reverse(1) as tf.Tensor3D;
+    return statsOfDb(db, version);
+  });
+}
+
+/** The statistics of dB images [n, bands, frames], the highest band first. */
+function statsOfDb(db: tf.Tensor3D, version: MelStatsVersion): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [n, h, w] = db.shape;
     const { mean, variance } = tf.moments(db, 2);
     const change = db.slice([0, 0, 1], [n, h, w - 1]).sub(db.slice([0, 0, 0], [n, h, w - 1])).abs().mean(2);
     const power = db.mul(Math.LN10 / 10).exp() as tf.Tensor3D; // 10^(dB/10)
@@ -204,11 +231,14 @@ export class MelStats extends tf.layers.Layer {
   readonly bands: number;
   /** Absent in models saved before versions existed: those compute version 1. */
   readonly version: MelStatsVersion;
+  /** Absent in models saved before the AudioSet backbone could have statistics: those read the grey image. */
+  readonly reads: MelStatsInput;
 
-  constructor(config: { name?: string; bands?: number; version?: MelStatsVersion } = {}) {
+  constructor(config: { name?: string; bands?: number; version?: MelStatsVersion; input?: MelStatsInput } = {}) {
     super(config);
     this.bands = config.bands ?? MEL.nMels;
     this.version = config.version ?? 1;
+    this.reads = config.input ?? 'grey';
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
@@ -221,11 +251,11 @@ export class MelStats extends tf.layers.Layer {
     if (image.shape[1] !== this.bands) {
       throw new SentinelError('INVALID_ARGUMENT', `Acoustic statistics read ${this.bands} mel bands; the image has ${image.shape[1]} rows.`);
     }
-    return melStats(image, this.version);
+    return this.reads === 'logmel' ? logMelStats(image, this.version) : melStats(image, this.version);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), bands: this.bands, version: this.version };
+    return { ...super.getConfig(), bands: this.bands, version: this.version, ...(this.reads === 'logmel' ? { input: this.reads } : {}) };
   }
 }
 tf.serialization.registerClass(MelStats);

@@ -7,7 +7,7 @@
 import * as tf from '../model/tf.ts';
 import { MEL, MODEL } from '../config.ts';
 import { embed } from '../model/classifier.ts';
-import { melStatsDim, melStatsOf, type MelStatsVersion } from '../model/mel-stats.ts';
+import { logMelToDb, melStatsDim, melStatsOf, type MelStatsVersion } from '../model/mel-stats.ts';
 import { melToModelInput, type InputRepresentation } from '../model/input.ts';
 import { trainHead, type HeadTrainingOptions, type HeadTrainingResult } from './head.ts';
 
@@ -40,7 +40,7 @@ export interface TrainingCompute {
 export async function extractFeatures(spec: FeatureSpec, mels: readonly Float32Array[]): Promise<Float32Array> {
   if (spec.pool) {
     const pooled = await embed(spec.model, { mels: [...mels], representation: spec.representation }, MODEL.embedBatchSize);
-    return spec.melStats ? withStats(pooled, mels, spec.melStats) : pooled;
+    return spec.melStats ? withStats(pooled, mels, spec.melStats, spec.representation) : pooled;
   }
   const input = melToModelInput([...mels], spec.representation);
   const out = tf.tidy(() => spec.model.predict(tf.tensor4d(input.data, input.shape)) as tf.Tensor);
@@ -49,14 +49,17 @@ export async function extractFeatures(spec: FeatureSpec, mels: readonly Float32A
   return flat;
 }
 
-/** Each row of `pooled` followed by its mel's acoustic statistics (melStatsOf: plain loops, equal to the graph's). */
-function withStats(pooled: Float32Array, mels: readonly Float32Array[], version: MelStatsVersion): Float32Array {
+/**
+ * Each row of `pooled` followed by its mel's acoustic statistics (melStatsOf: plain loops, equal to the graph's). A
+ * grey128 view's mel is already in dB; a logmel view's is the Kaldi log-mel.
+ */
+function withStats(pooled: Float32Array, mels: readonly Float32Array[], version: MelStatsVersion, representation: InputRepresentation): Float32Array {
   const dim = pooled.length / mels.length;
   const statsDim = melStatsDim(version);
   const out = new Float32Array(mels.length * (dim + statsDim));
   mels.forEach((mel, i) => {
     out.set(pooled.subarray(i * dim, (i + 1) * dim), i * (dim + statsDim));
-    out.set(melStatsOf(mel, mel.length / MEL.nMels, version), i * (dim + statsDim) + dim);
+    out.set(melStatsOf(representation === 'logmel' ? logMelToDb(mel) : mel, mel.length / MEL.nMels, version), i * (dim + statsDim) + dim);
   });
   return out;
 }

@@ -80,7 +80,8 @@ export interface TrainRequest {
   head?: Partial<HeadConfig>;
   /** Also test on each source unseen (SourceCvReport): one more fit per source. */
   sourceCv?: boolean;
-  /** Head and finetune modes, grey128: the head also reads the window's acoustic statistics (default MODEL.melStats). */
+  /** The head also reads the window's acoustic statistics: grey128 in head and finetune modes (default MODEL.melStats);
+   *  the AudioSet backbone's logmel in head mode when true (default off). */
   melStats?: boolean;
   /** Backbones with a class head: the head also reads its class logits (default MODEL.readClassLogits; a warm start passes its parent's choice). */
   readClassLogits?: boolean;
@@ -357,7 +358,7 @@ function headLearner(emb: Float32Array[][], clips: PreparedClip[], nWindows: num
         jobs.push({ ...stats, y: data.y, dim: statsDim, epochs, seed: seed + 104729, head: TRAINING.melStatsHead, l2: TRAINING.melStatsL2, rowWeights });
       }
       const runs = await compute.trainHeads(jobs);
-      const statsWeight = statsDim > 0 ? TRAINING.melStatsWeight : 0;
+      const statsWeight = statsDim > 0 ? TRAINING.melStatsWeight[request.backbone.name] : 0;
       const learnt = 1 - priorWeight;
       const parts = runs.map((r, m) => (m < members ? { head: r.head, from: 0, weight: (learnt * (1 - statsWeight)) / members } : { head: r.head, from: embeddingDim, weight: learnt * statsWeight }));
       if (priorWeight > 0) parts.push({ head: identityHead(), from: learnDim, weight: priorWeight });
@@ -432,17 +433,19 @@ function clipClasses(views: readonly Float32Array[], windows: number, from: numb
 }
 
 /**
- * Appends each row's class logits (the class head on the row's pooled embedding) to features [clip][view], and with
- * `priorClasses` the class prior (class-prior.ts) after them.
+ * Inserts each row's class logits (the class head on the row's pooled embedding, its first `embeddingDim` columns)
+ * after that embedding in features [clip][view], and with `priorClasses` appends the class prior (class-prior.ts):
+ * [embedding, logits, acoustic statistics if any, prior], the classifier's order (buildClassifier).
  */
-async function withClassLogits(features: Float32Array[][], classHead: tf.LayersModel, priorClasses: readonly number[] = []): Promise<Float32Array[][]> {
+export async function withClassLogits(features: Float32Array[][], embeddingDim: number, classHead: tf.LayersModel, priorClasses: readonly number[] = []): Promise<Float32Array[][]> {
   const rowsOf = features.flat();
   const dim = rowsOf[0].length;
   const out: Float32Array[] = [];
   const batch = 512;
   for (let i = 0; i < rowsOf.length; i += batch) {
     const chunk = rowsOf.slice(i, i + batch);
-    const logits = tf.tidy(() => classHead.predict(tf.tensor2d(stack(chunk), [chunk.length, dim])) as tf.Tensor2D);
+    const embeddings = chunk.map((row) => row.subarray(0, embeddingDim));
+    const logits = tf.tidy(() => classHead.predict(tf.tensor2d(stack(embeddings), [chunk.length, embeddingDim])) as tf.Tensor2D);
     const values = await logits.data();
     const k = logits.shape[1];
     logits.dispose();
@@ -450,8 +453,9 @@ async function withClassLogits(features: Float32Array[][], classHead: tf.LayersM
     chunk.forEach((row, j) => {
       const joined = new Float32Array(dim + k + extra);
       const logits = values.subarray(j * k, (j + 1) * k);
-      joined.set(row);
-      joined.set(logits, dim);
+      joined.set(row.subarray(0, embeddingDim));
+      joined.set(logits, embeddingDim);
+      joined.set(row.subarray(embeddingDim), embeddingDim + k);
       if (extra) joined[dim + k] = classMaxOf(logits, priorClasses);
       out.push(joined);
     });
@@ -520,8 +524,9 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
   const all = clips.map((_, i) => i);
   const allViews = views.map((v) => [...v.windows, ...v.augmented]);
   let top: TopNet | undefined;
-  // Acoustic statistics beside the embedding: grey128 only (they read the grey image), not in 'top' mode (its
-  // features are the top's own output); a warm start keeps whatever its parent's head reads.
+  // Acoustic statistics beside the embedding: by default for grey128, on request (`melStats`) in head mode for the
+  // AudioSet backbone's log-mel; not in 'top' mode (its features are the top's own output); a warm start keeps
+  // whatever its parent's head reads.
   // 'top' mode on a backbone whose top the cached-map trainer (top.ts) cannot run: its upper blocks are fine-tuned
   // through tfjs-layers instead (the finetune path from backbone.topFrom), which is what a GPU is for.
   const topByLayers = mode === 'top' && !backbone.cachedTop;
@@ -536,7 +541,9 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
   const featureWidth = channels + (readLogits ? classDim + (priorWeight > 0 ? 1 : 0) : 0);
   const melStats: MelStatsVersion | undefined = parentWidth !== undefined
     ? melStatsVersionOfDim(parentWidth - featureWidth)
-    : mode !== 'top' && representation === 'grey128' && (request.melStats ?? MODEL.melStats) ? MEL_STATS_VERSION : undefined;
+    : representation === 'grey128'
+      ? mode !== 'top' && (request.melStats ?? MODEL.melStats) ? MEL_STATS_VERSION : undefined
+      : mode === 'head' && request.melStats === true ? MEL_STATS_VERSION : undefined;
   let extractor: Extractor = melStats ? { model: request.backbone.model, tag: `stats${melStats}|`, pool: true, melStats } : { model: request.backbone.model, tag: '', pool: true };
   if (mode === 'top' && !topByLayers) {
     if (!request.backbone.folded) throw invalidArgument("'top' mode trains a BN-folded backbone");
@@ -550,7 +557,7 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
   );
   const { computed, cached } = extracted;
   // The class logits are a function of the cached embedding (two dense layers): computed here, never cached.
-  const features = readLogits && classHead ? await withClassLogits(extracted.features, classHead.model, priorClasses) : extracted.features;
+  const features = readLogits && classHead ? await withClassLogits(extracted.features, channels, classHead.model, priorClasses) : extracted.features;
   const finetuning = mode === 'finetune' || topByLayers;
   // Fine-tuning warms the head up briefly only: a head trained to saturation passes back no gradient to the backbone.
   const maxEpochs = finetuning ? TRAINING.finetuneWarmupEpochs : (request.epochs ?? TRAINING.maxEpochs);

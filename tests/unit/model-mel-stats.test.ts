@@ -4,7 +4,7 @@ import { MEL, WINDOW_FRAMES } from '../../shared/config.ts';
 import { buildClassifier, buildHead, embed, hasMelStats, headOf, HEAD_LAYERS } from '../../shared/model/classifier.ts';
 import { foldBatchNorm } from '../../shared/model/fold.ts';
 import { melToModelInput } from '../../shared/model/input.ts';
-import { MEL_STATS_DIM, MelStats, melStats, melStatsDim, melStatsOf, melStatsVersionOfDim, type MelStatsVersion } from '../../shared/model/mel-stats.ts';
+import { logMelStats, logMelToDb, MEL_STATS_DIM, MelStats, melStats, melStatsDim, melStatsOf, melStatsVersionOfDim, type MelStatsVersion } from '../../shared/model/mel-stats.ts';
 import { buildMobileNetV2 } from '../../shared/model/mobilenetv2.ts';
 import { mergeHeadParts } from '../../shared/training/head.ts';
 import { sourceWeights } from '../../shared/training/trainer.ts';
@@ -81,6 +81,32 @@ describe('melStats', () => {
     const out = tf.tidy(() => (old.apply(tf.tensor4d(input.data, input.shape)) as tf.Tensor).arraySync() as number[][]);
     expect(out[0]).toHaveLength(melStatsDim(1));
     expect(new MelStats({ version: 2 }).getConfig().version).toBe(2);
+  });
+
+  it("reads the AudioSet backbone's Kaldi log-mel too: the graph on its model input equals the loops on its dB", () => {
+    // (ln(power) + 4.5) / 5 of a tone whose loudness falls with the band and moves over time: a flipped band order,
+    // a wrong scale or a wrong offset changes the band means.
+    const frames = 300;
+    const logMel = (k: number) =>
+      Float32Array.from({ length: B * frames }, (_, i) => {
+        const [b, t] = [Math.floor(i / frames), i % frames];
+        return (Math.log(1e-5 + 1e3 * Math.exp(-b / 20) * (1.01 + Math.sin((k * t) / 7 + b / 5))) + 4.5) / 5;
+      });
+    const mels = [logMel(1), logMel(3)];
+    const input = melToModelInput(mels, 'logmel');
+    const layer = MelStats.fromConfig(MelStats, new MelStats({ name: 'mel_stats', version: 2, input: 'logmel' }).getConfig()) as MelStats;
+    expect(layer.reads).toBe('logmel');
+    for (const got of [
+      tf.tidy(() => logMelStats(tf.tensor4d(input.data, input.shape)).arraySync()),
+      tf.tidy(() => (layer.apply(tf.tensor4d(input.data, input.shape)) as tf.Tensor).arraySync() as number[][]),
+    ]) {
+      mels.forEach((mel, i) => {
+        const db = logMelToDb(mel);
+        expect(db[0]).toBeCloseTo((10 / Math.LN10) * Math.log(1e-5 + 1010), 3); // band 0, frame 0
+        const want = melStatsOf(db, frames, 2);
+        want.forEach((v, j) => expect(Math.abs(got[i][j] - v)).toBeLessThan(1e-3 * Math.max(1, Math.abs(v))));
+      });
+    }
   });
 });
 

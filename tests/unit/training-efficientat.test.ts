@@ -13,10 +13,15 @@ import { Detector } from '../../shared/inference/detector.ts';
 import { loadArtifact } from '../../shared/model/artifact.ts';
 import { loadEfficientAtFiles, AUDIOSET_CLASSES, EFFICIENTAT_EMBEDDING_DIM } from '../../shared/model/backbones/efficientat.ts';
 import { BACKBONES } from '../../shared/model/backbones/index.ts';
-import { backboneOf, classHeadOf, headOf, HEAD_LAYERS } from '../../shared/model/classifier.ts';
+import { backboneOf, buildClassifier, classHeadOf, headOf, HEAD_LAYERS } from '../../shared/model/classifier.ts';
 import { foldBatchNorm } from '../../shared/model/fold.ts';
 import { MemoryEmbeddingCache } from '../../shared/training/embedding-cache.ts';
-import { trainModel, type BackboneSpec, type TrainResult } from '../../shared/training/trainer.ts';
+import { trainModel, withClassLogits, type BackboneSpec, type TrainResult } from '../../shared/training/trainer.ts';
+import { extractFeatures } from '../../shared/training/compute.ts';
+import { MEL_STATS_DIM, type MelStats } from '../../shared/model/mel-stats.ts';
+import { melToModelInput } from '../../shared/model/input.ts';
+import { analyse } from '../../shared/audio/index.ts';
+import * as tf from '../../shared/model/tf.ts';
 import type { LabeledClip } from '../../shared/types.ts';
 import { backgroundLike, RATE, screamLike } from '../helpers/synth.ts';
 import { useWasm } from './model-helpers.ts';
@@ -149,5 +154,52 @@ describe('trainModel on the AudioSet backbone', () => {
     expect(headOf(child.model).inputs[0].shape[1]).toBe(headOf(model).inputs[0].shape[1]);
     child.model.dispose();
     model.dispose();
+  });
+});
+
+describe('the AudioSet backbone with the acoustic statistics (opt-in: train --mel-stats)', () => {
+  let backbone: BackboneSpec;
+  const cache = new MemoryEmbeddingCache();
+  const dangerClasses = [...BACKBONES['efficientat-mn04'].dangerClasses];
+
+  beforeAll(async () => {
+    await useWasm();
+    backbone = await efficientAt();
+  });
+
+  it("the trainer's feature rows are the served graph's: [embedding, logits, statistics of the log-mel, prior]", async () => {
+    const mels = (await analyse(encodeWav(screamLike(3, 5), RATE, { bitDepth: 16 }), { frontEnd: 'kaldi' })).windows.map((w) => w.db);
+    const rows = await extractFeatures({ model: backbone.model, representation: 'logmel', pool: true, melStats: 2 }, mels);
+    const [trainer] = await withClassLogits([Array.from({ length: mels.length }, (_, i) => rows.subarray(i * (rows.length / mels.length), (i + 1) * (rows.length / mels.length)))], EFFICIENTAT_EMBEDDING_DIM, backbone.classHead!.model, dangerClasses);
+    const classifier = buildClassifier({ backbone: backbone.model, melStats: true, classHead: { model: backbone.classHead!.model, readByHead: true, priorClasses: dangerClasses } });
+    expect((classifier.getLayer(HEAD_LAYERS.melStats) as MelStats).reads).toBe('logmel');
+    const features = tf.model({ inputs: classifier.inputs, outputs: classifier.getLayer(HEAD_LAYERS.features).output as tf.SymbolicTensor });
+    const input = melToModelInput(mels, 'logmel');
+    const served = tf.tidy(() => (features.predict(tf.tensor4d(input.data, input.shape)) as tf.Tensor).arraySync() as number[][]);
+    expect(served[0]).toHaveLength(EFFICIENTAT_EMBEDDING_DIM + AUDIOSET_CLASSES + MEL_STATS_DIM + 1);
+    trainer.forEach((row, i) => {
+      expect(row).toHaveLength(served[i].length);
+      row.forEach((v, j) => expect(Math.abs(served[i][j] - v)).toBeLessThan(2e-3 * Math.max(1, Math.abs(v))));
+    });
+  });
+
+  it('trains, saves and serves a head that reads them, the class prior still last with its fixed share', async () => {
+    const r = await trainModel({ clips: dataset(12, 21), backbone, mode: 'head', melStats: true, folds: 0, augmentations: 0, headEnsemble: 1, cache, command: 'test' });
+    const { model } = await loadArtifact(r.files);
+    expect((model.getLayer(HEAD_LAYERS.melStats) as MelStats).reads).toBe('logmel');
+    const width = EFFICIENTAT_EMBEDDING_DIM + AUDIOSET_CLASSES + MEL_STATS_DIM;
+    expect(headOf(model).inputs[0].shape[1]).toBe(width + 1);
+    const [kernel, , out] = headOf(model).getWeights().map((w) => w.dataSync());
+    const hidden = out.length;
+    const readers = Array.from({ length: hidden }, (_, h) => h).filter((h) => kernel[width * hidden + h] !== 0);
+    expect(readers).toHaveLength(2);
+    for (const h of readers) expect(kernel[width * hidden + h] * out[h]).toBeCloseTo(TRAINING.classPriorWeight, 6);
+    model.dispose();
+    const detector = await Detector.fromFiles(r.files);
+    const p = await detector.predict(await detector.analyse(encodeWav(screamLike(4, 8), RATE, { bitDepth: 16 })));
+    expect(p.probability).toBeGreaterThanOrEqual(0);
+    expect(p.probability).toBeLessThanOrEqual(1);
+    expect(p.windows[0].classes).toHaveLength(3);
+    detector.dispose();
   });
 });
