@@ -352,8 +352,9 @@ export const TRAINING = Object.freeze({
    * Share of the merged head's learnt logit given to the acoustic-statistics head (the embedding heads share the
    * rest), per backbone. MobileNetV2, measured on dev (docs/model-card.md): more weight on the statistics ranks unseen
    * sources better; 0.7 with the version-2 statistics and a linear statistics head gave the best group CV (ROC AUC
-   * 0.981) of the settings tried. AudioSet backbone (statistics opt-in, `train --mel-stats`): in the harness over 3
-   * seeds 0.3 ranked unseen sources better (0.959 -> 0.964) with group CV level; 0.5 gained more at a small cost.
+   * 0.981) of the settings tried. AudioSet backbone (statistics opt-in, `train --mel-stats`): over 3 seeds 0.3 ranked
+   * unseen sources better (CLI: source-CV ROC AUC 0.960 -> 0.964) with group CV level, but crying recall at the
+   * stored threshold fell 0.88 -> 0.85, so the shipped model has none (docs/model-card.md).
    */
   melStatsWeight: Object.freeze({ mobilenetv2: 0.7, 'efficientat-mn04': 0.3 }) as Readonly<Record<BackboneName, number>>,
   /**
