@@ -9,7 +9,8 @@
  * than one on the 1280-d embedding (README, Model), and both together beat either on dev's group CV.
  *
  * Input: the 'grey128' image ([n, 128, 130, 3], dB of [-topDb, 0] mapped linearly to [-1, 1], channels equal;
- * rows are mel bands, high frequencies first). Output: [n, melStatsDim(version, rows)]. Plain tf ops, the same in
+ * rows are mel bands, high frequencies first), or with `input: 'logmel'` the AudioSet backbone's Kaldi log-mel
+ * ([n, 128, 300, 1], band 0 the lowest; opt-in, `train --mel-stats`). Output: [n, melStatsDim(version, rows)]. Plain tf ops, the same in
  * serving, in Node and in the browser; a registered layer class so a saved model reloads with it. Training computes
  * the same numbers in plain loops from the mel (melStatsOf), held equal to the graph by tests.
  */
