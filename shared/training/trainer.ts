@@ -539,11 +539,10 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
   const priorWeight = readLogits && backbone.dangerClasses.length > 0 ? (request.classPriorWeight ?? TRAINING.classPriorWeight) : 0;
   const priorClasses = priorWeight > 0 ? backbone.dangerClasses : [];
   const featureWidth = channels + (readLogits ? classDim + (priorWeight > 0 ? 1 : 0) : 0);
+  const wantsStats = representation === 'grey128' ? mode !== 'top' && (request.melStats ?? MODEL.melStats) : mode === 'head' && request.melStats === true;
   const melStats: MelStatsVersion | undefined = parentWidth !== undefined
     ? melStatsVersionOfDim(parentWidth - featureWidth)
-    : representation === 'grey128'
-      ? mode !== 'top' && (request.melStats ?? MODEL.melStats) ? MEL_STATS_VERSION : undefined
-      : mode === 'head' && request.melStats === true ? MEL_STATS_VERSION : undefined;
+    : wantsStats ? MEL_STATS_VERSION : undefined;
   let extractor: Extractor = melStats ? { model: request.backbone.model, tag: `stats${melStats}|`, pool: true, melStats } : { model: request.backbone.model, tag: '', pool: true };
   if (mode === 'top' && !topByLayers) {
     if (!request.backbone.folded) throw invalidArgument("'top' mode trains a BN-folded backbone");

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { readModelFiles } from '../../adapters/model-files.ts';
-import { encodeWav } from '../../shared/audio/index.ts';
+import { analyse, encodeWav } from '../../shared/audio/index.ts';
 import { KALDI_MEL, TRAINING } from '../../shared/config.ts';
 import { Detector } from '../../shared/inference/detector.ts';
 import { loadArtifact } from '../../shared/model/artifact.ts';
@@ -20,7 +20,6 @@ import { trainModel, withClassLogits, type BackboneSpec, type TrainResult } from
 import { extractFeatures } from '../../shared/training/compute.ts';
 import { MEL_STATS_DIM, type MelStats } from '../../shared/model/mel-stats.ts';
 import { melToModelInput } from '../../shared/model/input.ts';
-import { analyse } from '../../shared/audio/index.ts';
 import * as tf from '../../shared/model/tf.ts';
 import type { LabeledClip } from '../../shared/types.ts';
 import { backgroundLike, RATE, screamLike } from '../helpers/synth.ts';
@@ -98,7 +97,6 @@ describe('trainModel on the AudioSet backbone', () => {
       expect(result.manifest.classLabels).toContain(w.classes![0].label);
     }
     // A librosa analysis is not this model's input.
-    const { analyse } = await import('../../shared/audio/index.ts');
     await expect(detector.predict(await analyse(bytes))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     detector.dispose();
   });
