@@ -93,7 +93,10 @@ describe.skipIf(!TEST_DATABASE_URL)(`cloud path: S3 + SQS (fauxqs) + Postgres vi
     expect(status).toBe(202);
     const session = await waitForSession(api.url, body.session_id, (s) => s.status === 'succeeded' || s.status === 'failed', 180_000, 250);
     expect(session).toMatchObject({ status: 'succeeded', error: null, gate_decision: { outcome: 'promoted' } });
-    expect(outcomes).toEqual([expect.objectContaining({ outcome: 'succeeded', sessionId: body.session_id, promoted: true })]);
+    // The session row turns 'succeeded' before the worker has acknowledged the SQS message and reported the outcome.
+    await expect
+      .poll(() => outcomes, { timeout: 10_000, interval: 100 })
+      .toEqual([expect.objectContaining({ outcome: 'succeeded', sessionId: body.session_id, promoted: true })]);
 
     // The artifact lives in S3 under models/<version>/.
     const keys = (await worker.services.blobs.list(`models/${session.model_version}/`)).map((e) => e.key);
