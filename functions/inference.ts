@@ -13,7 +13,7 @@ import type { Analysis } from '../shared/audio/index.ts';
 import { API } from '../shared/config.ts';
 import { SentinelError } from '../shared/errors.ts';
 import { Batcher, type BatcherOptions } from '../shared/inference/batcher.ts';
-import { Detector, gatedScores, isQuiet, verdict, type WindowScore } from '../shared/inference/detector.ts';
+import { Detector, gatedScores, isQuiet, verdict, type VerdictRule, type WindowScore } from '../shared/inference/detector.ts';
 import type { ModelFiles } from '../shared/model/files.ts';
 import type { ModelManifest } from '../shared/model/types.ts';
 import type { Prediction } from '../shared/types.ts';
@@ -75,11 +75,12 @@ export class InProcessEngine implements InferenceEngine {
     try {
       // The model's own front end; counted in flight from here, so a swap cannot dispose it under the analysis.
       const analysis = await slot.detector.analyse(bytes);
-      const { threshold, version } = slot.detector;
-      if (analysis.windows.filter((w) => !isQuiet(w)).length > shareAbove) return { analysis, threshold, version };
+      const { threshold, version: modelVersion, aggregation } = slot.detector;
+      const rule: VerdictRule = { threshold, modelVersion, aggregation };
+      if (analysis.windows.filter((w) => !isQuiet(w)).length > shareAbove) return { analysis, rule };
       // Quiet windows (below the level gate's floor) never reach the model.
       const scores = await gatedScores(analysis.windows, (mels) => slot.batcher.submit(mels));
-      return verdict(analysis, scores, threshold, version);
+      return verdict(analysis, scores, rule);
     } finally {
       this.#release(slot);
     }
@@ -117,8 +118,8 @@ export class InProcessEngine implements InferenceEngine {
 /** A recording analysed by one thread for its windows to be scored across the pool: the analysing model's figures. */
 export interface SharedAnalysis {
   analysis: Analysis;
-  threshold: number;
-  version: string;
+  /** The analysing model's threshold, version and aggregation: the verdict is that model's. */
+  rule: VerdictRule;
 }
 
 /** What the pool asks its threads (functions/inference-worker.ts). */
@@ -172,10 +173,10 @@ export class ThreadPoolEngine implements InferenceEngine {
     const shareAbove = this.#threads.length > 1 ? API.shareWindowsAbove : Number.POSITIVE_INFINITY;
     const reply = await this.#predictOn(this.#leastBusy(), bytes, shareAbove);
     if (!('analysis' in reply)) return reply;
-    const { analysis, threshold, version } = reply;
+    const { analysis, rule } = reply;
     try {
-      const scores = await gatedScores(analysis.windows, (mels) => this.#scoreAcross(mels, version));
-      return verdict(analysis, scores, threshold, version);
+      const scores = await gatedScores(analysis.windows, (mels) => this.#scoreAcross(mels, rule.modelVersion));
+      return verdict(analysis, scores, rule);
     } catch (error) {
       // A model swap between the analysis and its scores, or a thread replaced after a crash that has no model yet:
       // the whole recording again, on one thread.

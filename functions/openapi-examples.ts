@@ -1,9 +1,9 @@
 /**
  * The examples /openapi.json and /docs show: each taken from a real response of the local stack (npm start, shipped
- * model 20261203T212153Z-2fbf62 = v0.6, clips of the dev set, 2026-12-03), arrays cut to two items. Error examples
- * are named by their code and keep the API's own messages (request ids: `exampleRequestId`); `errorResponses(...codes)`
- * groups a route's codes by status. tests/integration/observability.test.ts checks every example against its schema
- * and ERROR_CODES.
+ * model 20261203T212153Z-2fbf62 = v0.6, scored by its highest window, clips of the dev set, 2026-12-03), arrays cut to
+ * two items. Error examples are named by their code and keep the API's own messages (request ids:
+ * `exampleRequestId`); `errorResponses(...codes)` groups a route's codes by status.
+ * tests/integration/observability.test.ts checks every example against its schema and ERROR_CODES.
  */
 import { createHash } from 'node:crypto';
 
@@ -96,6 +96,7 @@ export const EXAMPLES = {
     class: 'danger' as const,
     confidence: 0.9794537425041199,
     probability: 0.9794537425041199,
+    aggregation: 'window' as const,
     threshold: 0.14638233929872513,
     duration: 3.8545,
     windows: [
@@ -132,6 +133,7 @@ export const EXAMPLES = {
     class: 'safe' as const,
     confidence: 0.9243396073579788,
     probability: 0.07566039264202118,
+    aggregation: 'window' as const,
     threshold: 0.14638233929872513,
     duration: 4,
     windows: [

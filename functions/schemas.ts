@@ -4,7 +4,7 @@
  * (`prediction`, `class`, `confidence`, `model_loaded`…) are kept where the original API had them.
  */
 import { z } from '@hono/zod-openapi';
-import { TRAINING_MODES } from '../shared/model/types.ts';
+import { AGGREGATIONS, TRAINING_MODES } from '../shared/model/types.ts';
 import type { Prediction } from '../shared/types.ts';
 
 export const ErrorSchema = z
@@ -89,7 +89,14 @@ export const PredictionSchema = z
         'A safe verdict at P(danger) 0.59 with threshold 0.79 has confidence 0.41: read `probability` against `threshold` ' +
         'to say how close a call was ("Safe — P(danger) 59%, below the 79% threshold").',
     }),
-    probability: z.number().openapi({ description: 'P(danger): the model\'s probability of danger in the most dangerous window, 0 to 1.' }),
+    probability: z.number().openapi({
+      description:
+        "P(danger) of the recording, 0 to 1: its most dangerous window's, or, for a model scored by pairs (`aggregation: 'pair'`), " +
+        'its most dangerous pair of adjacent windows (the sigmoid of their mean logit).',
+    }),
+    aggregation: z.enum(AGGREGATIONS).openapi({
+      description: "How `probability` and `events` come from the windows: 'window' = the highest window, 'pair' = the highest pair of adjacent windows. The model's own, chosen when it was trained.",
+    }),
     threshold: z.number().openapi({ description: "The served model's decision threshold: danger when `probability` ≥ `threshold`." }),
     duration: z.number().openapi({ description: 'seconds' }),
     windows: z.array(
@@ -108,7 +115,9 @@ export const PredictionSchema = z
           .openapi({ description: "What the window sounds like to the backbone: its top AudioSet classes and their sigmoid scores (models on the AudioSet backbone only)." }),
       }),
     ),
-    events: z.array(z.object({ start: z.number(), end: z.number(), peak_probability: z.number() })),
+    events: z.array(z.object({ start: z.number(), end: z.number(), peak_probability: z.number() })).openapi({
+      description: 'Runs of windows (or pairs of windows) at or above the threshold, merged where they overlap.',
+    }),
     model_version: z.string(),
     prediction_id: z.string(),
     logged: z
@@ -267,6 +276,7 @@ export function predictionJson(p: Prediction): PredictionJson {
     class: p.class,
     confidence: p.confidence,
     probability: p.probability,
+    aggregation: p.aggregation,
     threshold: p.threshold,
     duration: p.duration,
     windows: p.windows,

@@ -3,7 +3,7 @@
  * Pure data: no Node-only API, so the browser console can import it too.
  * Runtime configuration (env vars) is read by the entrypoints and overrides these, never the reverse.
  */
-import type { BackboneName, CeilingSource, InputRepresentation, TrainingMode } from './model/types.ts';
+import type { Aggregation, BackboneName, CeilingSource, InputRepresentation, TrainingMode } from './model/types.ts';
 import type { ThresholdRule } from './metrics/types.ts';
 
 /** Audio front end: the original (librosa) system's exact settings, so models and thresholds carry over. */
@@ -298,6 +298,12 @@ export const MODEL = Object.freeze({
    * weights ship with the project (MIT), so training needs nothing beside the repo.
    */
   backbone: 'efficientat-mn04' as BackboneName,
+  /**
+   * How a newly trained model scores a recording from its windows (shared/inference/aggregation.ts): by its best pair
+   * of adjacent windows. On dev, over three seeds, it ranks unseen sources and held-out recordings better than the
+   * best single window (docs/model-card.md). Stored in the artifact: a model keeps the rule its threshold was chosen for.
+   */
+  aggregation: 'pair' as Aggregation,
   /** MobileNetV2 width: the seed's backbone and the ImageNet weights we have (410k params, ~59M MACs at 224x224 vs 300M for 1.0). */
   alpha: 0.35,
   /**

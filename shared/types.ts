@@ -2,6 +2,7 @@
  * Sentinel's domain types: one name for one thing, used alike by the API, the database, the CLI and the console.
  * Pure types (no runtime code beyond tiny guards), importable from the browser.
  */
+import type { Aggregation } from './model/types.ts';
 
 /** The two classes. `danger` = a person in distress (scream, shout for help, distressed crying) or violence (gunshot). */
 export type Label = 'safe' | 'danger';
@@ -31,7 +32,7 @@ export interface WindowPrediction {
   classes?: ClassScore[];
 }
 
-/** A run of consecutive windows at or above the threshold, merged. */
+/** A run of consecutive windows (or pairs of windows, for a model scored by pairs) at or above the threshold, merged. */
 export interface DangerEvent {
   start: number;
   end: number;
@@ -40,12 +41,14 @@ export interface DangerEvent {
 
 /** The verdict on one recording (a clip or a long recording analysed in sliding windows). */
 export interface Prediction {
-  /** `danger` when any window reaches the threshold. */
+  /** `danger` when the recording's probability reaches the threshold. */
   class: Label;
-  /** Highest window probability of danger: the recording's score. */
+  /** The recording's P(danger): its highest window's, or, for a model scored by pairs, its best adjacent pair's. */
   probability: number;
   /** How sure the verdict is: probability for danger, 1 - probability for safe. */
   confidence: number;
+  /** How the probability and the events come from the windows: the model's (shared/inference/aggregation.ts). */
+  aggregation: Aggregation;
   threshold: number;
   duration: number;
   windows: WindowPrediction[];

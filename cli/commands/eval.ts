@@ -14,7 +14,7 @@ export const evalCommand: Command = {
   usage: [
     'sentinel eval <dir|zip> [--model DIR] [--json] [--threshold P]',
     '',
-    'Each clip is analysed like `predict` does (all windows; its probability is the highest window) and compared',
+    "Each clip is analysed like `predict` does (all windows; its probability is the best window's or pair's) and compared",
     'with its folder label. A manifest.csv (file, subclass, group) adds per-subclass error rates.',
     '  --model DIR     model artifact folder (default: models/default)',
     '  --json          one JSON object: n, accuracy, balancedAccuracy, precision, recall, f1, rocAuc, prAuc,',
@@ -48,11 +48,12 @@ export const evalCommand: Command = {
         const scores = gate.length > 0 ? await detector.scores(analysis.windows.map((w) => w.db)) : undefined;
         const p = await detector.predict(analysis, { threshold, scores });
         if (scores) {
-          const open = verdict(analysis, scores, threshold, detector.version, null);
+          const rule = { threshold, modelVersion: detector.version, aggregation: detector.aggregation };
+          const open = verdict(analysis, scores, rule, null);
           windowCount += analysis.windows.length;
           for (const g of gate) {
             g.windowsSkipped += analysis.windows.filter((w) => isQuiet(w, g.floorDb)).length;
-            if (verdict(analysis, scores, threshold, detector.version, g.floorDb).class !== open.class) {
+            if (verdict(analysis, scores, rule, g.floorDb).class !== open.class) {
               g.verdictsChanged++;
               g.changed.push(clip.path);
             }

@@ -39,8 +39,9 @@ export const predictCommand: Command = {
   usage: [
     'sentinel predict <files…> [--model DIR] [--json] [--hop SECONDS] [--threshold P]',
     '',
-    'Analyses every 3 s window of each file (hop 1 s by default); a file is danger when any window reaches the',
-    "model's threshold. Consecutive danger windows are merged into events.",
+    'Analyses every 3 s window of each file (hop 1 s by default); a file is danger when a window reaches the',
+    "model's threshold (for a model scored by pairs, two adjacent windows together: their mean logit). Consecutive",
+    'hits are merged into events.',
     '  --model DIR      model artifact folder (default: models/default, the shipped model)',
     '  --json           one JSON object per file, one per line: {file, …POST /predict\'s fields} or {file, error: {code, message}}',
     '  --hop SECONDS    hop between windows (default 1)',

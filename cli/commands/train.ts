@@ -9,7 +9,7 @@ import { SentinelError } from '../../shared/errors.ts';
 import { classesText } from '../../shared/inference/classes.ts';
 import { BACKBONES } from '../../shared/model/backbones/index.ts';
 import { INPUT_REPRESENTATIONS, isInputRepresentation } from '../../shared/model/input.ts';
-import { BACKBONE_NAMES, TRAINING_MODES, type TrainingMode } from '../../shared/model/types.ts';
+import { AGGREGATIONS, BACKBONE_NAMES, TRAINING_MODES, type Aggregation, type TrainingMode } from '../../shared/model/types.ts';
 import { trainModel, type CvReport } from '../../shared/training/trainer.ts';
 import type { Command } from '../command.ts';
 import { requirePath } from '../files.ts';
@@ -97,6 +97,8 @@ export const trainCommand: Command = {
     `  --mel-stats            efficientat-mn04, head mode: the head also reads the acoustic statistics of the log-mel (${TRAINING.melStatsWeight['efficientat-mn04']} of its learnt part)`,
     '  --no-class-logits      efficientat-mn04: the head reads the embedding only, not the AudioSet logits beside it',
     `  --class-prior W        efficientat-mn04: share of the logit given to AudioSet's own danger score (default ${TRAINING.classPriorWeight}; 0 = none)`,
+    `  --aggregation A        how a recording is scored from its windows, in CV and by the model: ${AGGREGATIONS.join(' or ')}`,
+    `                         (default ${MODEL.aggregation}: its best pair of adjacent windows; window: its best window)`,
     '  --cache DIR            embedding cache (default .cache/embeddings)',
     '  --threads N            threads embedding views and fitting heads (default: one per core on wasm; 1 = this one)',
     '  --json                 print the result as JSON',
@@ -123,6 +125,7 @@ export const trainCommand: Command = {
     'mel-stats': { type: 'boolean', default: false },
     'no-class-logits': { type: 'boolean', default: false },
     'class-prior': { type: 'string' },
+    aggregation: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
   async run({ values, positionals }, io) {
@@ -133,6 +136,10 @@ export const trainCommand: Command = {
     const representation = values.representation ?? undefined;
     if (representation !== undefined && !isInputRepresentation(representation)) {
       throw new SentinelError('USAGE', `--representation must be one of ${INPUT_REPRESENTATIONS.join(', ')}, got ${String(representation)}.`);
+    }
+    const aggregation = values.aggregation as string | undefined;
+    if (aggregation !== undefined && !(AGGREGATIONS as readonly string[]).includes(aggregation)) {
+      throw new SentinelError('USAGE', `--aggregation must be one of ${AGGREGATIONS.join(', ')}, got ${aggregation}.`);
     }
     const dropout = values.dropout === undefined ? undefined : Number(values.dropout);
     if (dropout !== undefined && !(dropout >= 0 && dropout < 1)) throw new SentinelError('USAGE', '--dropout must be in [0, 1).');
@@ -159,6 +166,7 @@ export const trainCommand: Command = {
       melStats: values['no-mel-stats'] === true ? false : values['mel-stats'] === true ? true : undefined,
       readClassLogits: values['no-class-logits'] === true ? false : readClassLogits,
       classPriorWeight: share(values['class-prior'], 'class-prior'),
+      aggregation: aggregation as Aggregation | undefined,
       cache: new FsEmbeddingCache((values.cache as string | undefined) ?? join(ROOT, '.cache', 'embeddings')),
       command: ['sentinel', 'train', ...process.argv.slice(3)].join(' '),
       compute: training.compute,
@@ -168,10 +176,10 @@ export const trainCommand: Command = {
     await writeModelFiles(values.out as string, result.files, { overwrite: true });
     const skipped = [...dataset.skipped, ...result.skipped];
     if (values.json) {
-      io.stdout(JSON.stringify({ out: values.out, version: result.manifest.version, threshold: result.manifest.threshold, cv: result.cv, sourceCv: result.sourceCv, metrics: result.manifest.metrics, skipped, embeddings: result.embeddings }) + '\n');
+      io.stdout(JSON.stringify({ out: values.out, version: result.manifest.version, threshold: result.manifest.threshold, aggregation: result.manifest.aggregation, cv: result.cv, sourceCv: result.sourceCv, metrics: result.manifest.metrics, skipped, embeddings: result.embeddings }) + '\n');
       return 0;
     }
-    const lines = [`model ${result.manifest.version} written to ${values.out} (threshold ${result.manifest.threshold.toFixed(3)})`];
+    const lines = [`model ${result.manifest.version} written to ${values.out} (threshold ${result.manifest.threshold.toFixed(3)}, a recording scored by its best ${result.manifest.aggregation === 'pair' ? 'pair of windows' : 'window'})`];
     if (result.cv) {
       const s = result.cv.summary;
       const f = (k: keyof typeof s) => `${s[k].mean.toFixed(3)} ± ${s[k].std.toFixed(3)}`;

@@ -1,10 +1,10 @@
 /**
  * The serving side of a model: audio or feature windows in, a verdict out. Wraps a loaded artifact (a folded
  * classifier and its manifest), analyses audio with the model's own front end, converts windows to the model's input
- * with one reused buffer, and runs them in batches. A recording is danger when any window reaches the threshold;
- * events merge consecutive hits. Models with a class head (the AudioSet backbone) also name what each window sounds
- * like: their top classes. The level gate (LEVEL_GATE) keeps windows below its floor from the model: they count as
- * not dangerous and are marked `skipped: 'quiet'`.
+ * with one reused buffer, and runs them in batches. A recording is danger when a window (or, for a model scored by
+ * pairs, a pair of adjacent windows) reaches the threshold; events merge consecutive hits. Models with a class head
+ * (the AudioSet backbone) also name what each window sounds like: their top classes. The level gate (LEVEL_GATE)
+ * keeps windows below its floor from the model: they count as not dangerous and are marked `skipped: 'quiet'`.
  */
 import * as tf from '../model/tf.ts';
 import { API, LEVEL_GATE, MODEL } from '../config.ts';
@@ -14,8 +14,9 @@ import { loadArtifact } from '../model/artifact.ts';
 import { fusedOutputs } from '../model/fused.ts';
 import type { ModelFiles } from '../model/files.ts';
 import { melToModelInput, REPRESENTATION_SHAPES } from '../model/input.ts';
-import type { ModelManifest } from '../model/types.ts';
+import type { Aggregation, ModelManifest } from '../model/types.ts';
 import type { ClassScore, Prediction, WindowPrediction } from '../types.ts';
+import { recordingProbability, scoredSpans } from './aggregation.ts';
 import { windowsToEvents } from './events.ts';
 
 /** One window's model outputs: P(danger) and, for models with a class head, its top classes. */
@@ -57,6 +58,11 @@ export class Detector {
 
   get version(): string {
     return this.manifest.version;
+  }
+
+  /** How this model scores a recording from its windows (the threshold was chosen for it). */
+  get aggregation(): Aggregation {
+    return this.manifest.aggregation;
   }
 
   get threshold(): number {
@@ -105,7 +111,7 @@ export class Detector {
     const threshold = options.threshold ?? this.threshold;
     const floor = options.levelFloorDb === undefined ? LEVEL_GATE.floorDb : options.levelFloorDb;
     const scores = options.scores ?? (await gatedScores(analysis.windows, (mels) => this.scores(mels), floor));
-    return verdict(analysis, scores, threshold, this.version, floor);
+    return verdict(analysis, scores, { threshold, modelVersion: this.version, aggregation: this.aggregation }, floor);
   }
 
   dispose(): void {
@@ -151,16 +157,23 @@ export async function gatedScores(
   return out;
 }
 
+/** What a verdict needs of the model: its threshold (or the caller's), its version and how it scores a recording. */
+export interface VerdictRule {
+  threshold: number;
+  modelVersion: string;
+  aggregation: Aggregation;
+}
+
 /**
  * Assembles a Prediction from window scores or probabilities (pure; shared with the browser's live monitor). A window
  * below the level floor is `skipped: 'quiet'` with P(danger) 0 whatever score it was given: it never reaches the
- * threshold or an event, and a recording that is quiet throughout is safe with probability 0.
+ * threshold or an event, and a recording that is quiet throughout is safe with probability 0. The recording's
+ * probability and its events come from the spans the model's aggregation scores (inference/aggregation.ts).
  */
 export function verdict(
   analysis: Pick<Analysis, 'windows' | 'duration'>,
   scores: readonly (WindowScore | number)[],
-  threshold: number,
-  modelVersion: string,
+  rule: VerdictRule,
   levelFloorDb: number | null = LEVEL_GATE.floorDb,
 ): Prediction {
   const windows = analysis.windows.map((w, i): WindowPrediction => {
@@ -169,17 +182,18 @@ export function verdict(
     if (isQuiet(w, levelFloorDb)) return { ...at, probability: 0, skipped: 'quiet' };
     return typeof s === 'number' ? { ...at, probability: s } : { ...at, probability: s.probability, ...(s.classes ? { classes: s.classes } : {}) };
   });
-  const probabilities = windows.map((w) => w.probability);
-  const probability = Math.max(0, ...probabilities);
-  const danger = probability >= threshold;
+  const spans = scoredSpans(windows, rule.aggregation, (i) => windows[i].skipped === undefined);
+  const probability = recordingProbability(spans);
+  const danger = probability >= rule.threshold;
   return {
     class: danger ? 'danger' : 'safe',
     probability,
     confidence: danger ? probability : 1 - probability,
-    threshold,
+    aggregation: rule.aggregation,
+    threshold: rule.threshold,
     duration: analysis.duration,
     windows,
-    events: windowsToEvents(windows, threshold),
-    modelVersion,
+    events: windowsToEvents(spans, rule.threshold),
+    modelVersion: rule.modelVersion,
   };
 }

@@ -1,10 +1,10 @@
 import type { DangerEvent, WindowPrediction } from '../types.ts';
 
 /**
- * Merges windows whose probability reaches the threshold into events.
- * Windows overlap (hop < window), so consecutive hits that touch or overlap become one event spanning
- * from the first hit's start to the last hit's end; the peak is the highest window probability in it.
- * Windows must be sorted by start time (as sliding windows are).
+ * Merges scored spans (windows, or pairs of adjacent windows: inference/aggregation.ts) whose probability reaches the
+ * threshold into events. Spans overlap (hop < window), so consecutive hits that touch or overlap become one event
+ * spanning from the first hit's start to the last hit's end; the peak is the highest probability in it.
+ * Spans must be sorted by start time (as sliding windows are).
  */
 export function windowsToEvents(windows: readonly Pick<WindowPrediction, 'start' | 'end' | 'probability'>[], threshold: number): DangerEvent[] {
   const events: DangerEvent[] = [];

@@ -20,7 +20,7 @@ import { keepFrozenBatchNormInInferenceMode } from './classifier.ts';
 import './mel-stats.ts';
 import { jsonBytes, modelFromFiles, modelToFiles, readJsonFile, MODEL_JSON, type ModelFiles } from './files.ts';
 import { REPRESENTATION_SHAPES } from './input.ts';
-import { BACKBONE_NAMES, MANIFEST_FILE, MANIFEST_SCHEMA, TRAINING_MODES, type ManifestInput, type ModelManifest } from './types.ts';
+import { AGGREGATIONS, BACKBONE_NAMES, MANIFEST_FILE, MANIFEST_SCHEMA, TRAINING_MODES, type ManifestInput, type ModelManifest } from './types.ts';
 
 export interface ModelArtifact {
   model: tf.LayersModel;
@@ -61,6 +61,7 @@ const manifestSchema = z.object({
   representation: z.enum(['magma224', 'grey128', 'logmel']),
   classLabels: z.array(z.string()).default([]),
   threshold: finite.refine((t) => t >= 0 && t <= 1, 'must be in [0, 1]'),
+  aggregation: z.enum(AGGREGATIONS).default('window'),
   // Metrics' shape belongs to shared/metrics; here only "an object per evaluation set".
   metrics: z.record(z.string(), z.record(z.string(), z.unknown())),
   training: z

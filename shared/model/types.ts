@@ -21,6 +21,13 @@ export type InputRepresentation = 'magma224' | 'grey128' | 'logmel';
 export type BackboneName = 'mobilenetv2' | 'efficientat-mn04';
 export const BACKBONE_NAMES = ['mobilenetv2', 'efficientat-mn04'] as const satisfies readonly BackboneName[];
 
+/**
+ * How a recording's P(danger) comes from its windows' (shared/inference/aggregation.ts): 'window' = the highest window;
+ * 'pair' = the highest pair of adjacent windows, by their mean logit. The threshold is chosen for one of them.
+ */
+export type Aggregation = 'window' | 'pair';
+export const AGGREGATIONS = ['window', 'pair'] as const satisfies readonly Aggregation[];
+
 /** Classifier head on the pooled embedding. Defaults: MODEL.head (128 hidden units, dropout 0.3). */
 export interface HeadConfig {
   /** Units of the ReLU hidden layer; 0 = no hidden layer (logistic regression on the embedding). */
@@ -107,8 +114,10 @@ export interface ModelManifest {
    * index order; empty when it has none. Shown per window so people see what the model hears.
    */
   classLabels: string[];
-  /** Probability at or above which a window is danger. */
+  /** Probability at or above which a recording is danger. */
   threshold: number;
+  /** How the recording's probability comes from its windows' (absent in models made before v0.9: 'window'). */
+  aggregation: Aggregation;
   /** Evaluation results keyed by the set they were measured on (e.g. `validation`, `test`). */
   metrics: Record<string, Metrics>;
   /** null for a model not trained by Sentinel (e.g. an imported seed). */

@@ -155,7 +155,7 @@ export interface PredictionsTable {
   duration_seconds: number;
   /** Compact summary of the windows (count, top windows, events): not every window of a 10-minute file. */
   windows: Jsonb<unknown>;
-  /** The recording's P(danger) (highest window). */
+  /** The recording's P(danger) (its best window's, or pair's: the model's aggregation). */
   probability: number;
   class: Label;
   /** A person's correction or confirmation, when given. */

@@ -25,9 +25,10 @@ import { foldBatchNorm } from '../model/fold.ts';
 import { melToModelInput, REPRESENTATION_SHAPES, type InputRepresentation } from '../model/input.ts';
 import { readManifest, serializeArtifact } from '../model/artifact.ts';
 import type { ModelFiles } from '../model/files.ts';
-import type { BackboneName, CeilingSource, EpochRow, HeadConfig, ModelManifest, ThresholdSource, TrainingMode } from '../model/types.ts';
+import type { Aggregation, BackboneName, CeilingSource, EpochRow, HeadConfig, ModelManifest, ThresholdSource, TrainingMode } from '../model/types.ts';
 import type { ClassScore, LabeledClip, SkippedFile } from '../types.ts';
 import { topClasses } from '../inference/detector.ts';
+import { recordingProbability, scoredSpans } from '../inference/aggregation.ts';
 import { inProcessCompute, type FeatureSpec, type TrainingCompute } from './compute.ts';
 import type { EmbeddingCache } from './embedding-cache.ts';
 import { mergeHeadParts, type EpochLog, type HeadTrainingOptions } from './head.ts';
@@ -78,6 +79,8 @@ export interface TrainRequest {
   parent?: { manifest: ModelManifest; head?: tf.LayersModel };
   /** Classifier head shape (default MODEL.head). */
   head?: Partial<HeadConfig>;
+  /** How a recording is scored from its windows, in cross-validation and by the model (default MODEL.aggregation). */
+  aggregation?: Aggregation;
   /** Also test on each source unseen (SourceCvReport): one more fit per source. */
   sourceCv?: boolean;
   /** The head also reads the window's acoustic statistics: grey128 in head and finetune modes (default MODEL.melStats);
@@ -276,17 +279,17 @@ function rows(indices: readonly number[], clips: readonly PreparedClip[], emb: F
   return { x: stack(x), y };
 }
 
-/** Clip probability = the highest window probability, as `predict` decides on a recording. `x`: window features. */
-async function clipProbabilities(head: tf.LayersModel, x: Float32Array, dim: number, indices: readonly number[], nWindows: number[]): Promise<number[]> {
+/** Clip probabilities as `predict` decides on a recording (`aggregation`: its best window or pair). `x`: window features. */
+async function clipProbabilities(head: tf.LayersModel, x: Float32Array, dim: number, indices: readonly number[], nWindows: number[], aggregation: Aggregation): Promise<number[]> {
   const p = tf.tidy(() => head.predict(tf.tensor2d(x, [x.length / dim, dim])) as tf.Tensor);
   const probs = await p.data();
   p.dispose();
   const out: number[] = [];
   let k = 0;
   for (const c of indices) {
-    let max = 0;
-    for (let w = 0; w < nWindows[c]; w++) max = Math.max(max, probs[k++]);
-    out.push(max);
+    // Only the order of a clip's windows matters here: index i stands for the window's place in time.
+    const windows = Array.from(probs.subarray(k, (k += nWindows[c])), (probability, i) => ({ start: i, end: i + 1, probability }));
+    out.push(recordingProbability(scoredSpans(windows, aggregation)));
   }
   return out;
 }
@@ -582,9 +585,10 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
     };
     return learner.fit(fitOn, validation, foldSeed, epochs, onEpoch);
   };
+  const aggregation = request.aggregation ?? MODEL.aggregation;
   const clipProbs = async (head: tf.LayersModel, indices: number[]) => {
     const { x, dim } = await learner.windowFeatures(indices);
-    return clipProbabilities(head, x, dim, indices, nWindows);
+    return clipProbabilities(head, x, dim, indices, nWindows, aggregation);
   };
 
   // Cross-validation: out-of-fold clip probabilities for every clip.
@@ -710,6 +714,7 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
     representation,
     classLabels: classHead?.labels ?? [],
     threshold,
+    aggregation,
     metrics,
     training: {
       data: {

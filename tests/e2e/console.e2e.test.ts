@@ -115,7 +115,7 @@ describe('web console', () => {
     figures.liveMelMs = Number(stats.melMs);
     figures.liveModelMs = Number(stats.modelMs);
     figures.liveBackend = `${stats.backend} (${stats.features})`;
-    console.log(`in-browser inference per 3 s window (median of ${stats.windows}): ${stats.inferMs} ms = mel ${stats.melMs} + model ${stats.modelMs} (${stats.backend}: ${stats.features})`);
+    console.log(`in-browser inference per live check (median of ${stats.windows}; a model scored by pairs runs two 3 s windows a check): ${stats.inferMs} ms = mel ${stats.melMs} + model ${stats.modelMs} (${stats.backend}: ${stats.features})`);
     await shot('live');
     await page.click('#live-stop');
   });

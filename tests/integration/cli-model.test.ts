@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav } from '../../shared/audio/index.ts';
+import { pairProbability } from '../../shared/inference/aggregation.ts';
 import { backgroundLike, RATE, screamLike, withEvent } from '../helpers/synth.ts';
 import { sentinel } from '../helpers/cli.ts';
 
@@ -39,6 +40,8 @@ describe('sentinel train / predict / eval', () => {
     expect(manifest.version).toBe(out.version);
     expect(manifest.training.command).toMatch(/^sentinel train .* --folds 2/);
     expect(manifest.training.data.counts).toEqual({ safe: 8, danger: 8 });
+    // A new model is scored by pairs of adjacent windows (MODEL.aggregation), and says so.
+    expect([manifest.aggregation, out.aggregation]).toEqual(['pair', 'pair']);
   });
 
   it('predicts files as JSON lines with windows and events, and reports unreadable files with a code', async () => {
@@ -49,7 +52,12 @@ describe('sentinel train / predict / eval', () => {
     expect(['safe', 'danger']).toContain(ok.class);
     expect(ok.windows).toHaveLength(10);
     expect(ok.windows[9]).toMatchObject({ start: 9, end: 12 });
-    expect(ok.probability).toBe(Math.max(...ok.windows.map((w: { probability: number }) => w.probability)));
+    // The recording's probability is its best pair of adjacent windows' (every window here is loud enough to be heard).
+    const windows: { probability: number; skipped?: string }[] = ok.windows;
+    expect(ok.aggregation).toBe('pair');
+    expect(windows.every((w) => w.skipped === undefined)).toBe(true);
+    const pairs = windows.slice(1).map((w, i) => pairProbability(windows[i].probability, w.probability));
+    expect(ok.probability).toBeCloseTo(Math.max(...pairs), 12);
     expect(ok.confidence).toBeCloseTo(ok.class === 'danger' ? ok.probability : 1 - ok.probability, 9);
     expect(Array.isArray(ok.events)).toBe(true);
     expect(bad).toMatchObject({ file: join(dir, 'missing.wav'), error: { code: 'not_found' } });
@@ -70,6 +78,9 @@ describe('sentinel train / predict / eval', () => {
 
   it('rejects bad usage with exit code 2', async () => {
     expect((await sentinel('train', data)).code).toBe(2);
+    const aggregation = await sentinel('train', data, '--out', join(dir, 'never'), '--aggregation', 'mean');
+    expect(aggregation.code).toBe(2);
+    expect(aggregation.stderr).toMatch(/--aggregation must be one of window, pair, got mean/);
     expect((await sentinel('predict', join(dir, 'event.wav'), '--threshold', '7', '--model', model)).code).toBe(2);
   });
 });

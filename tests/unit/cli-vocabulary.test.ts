@@ -25,6 +25,7 @@ const sample = (over: Partial<Prediction>): Prediction => ({
   class: 'safe',
   probability: 0.023,
   confidence: 0.977,
+  aggregation: 'window',
   threshold: 0.146,
   duration: 12,
   windows: [{ start: 0, end: 3, probability: 0.023, level: -23.5 }],

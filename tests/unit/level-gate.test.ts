@@ -34,6 +34,7 @@ describe('windowLevels', () => {
 
 describe('level gate', () => {
   const mel = (v: number) => Float32Array.of(v);
+  const rule = { threshold: 0.5, modelVersion: 'v', aggregation: 'window' } as const;
   const windows = [
     { start: 0, end: 3, db: mel(0), level: -20 },
     { start: 1, end: 4, db: mel(1), level: -75 },
@@ -46,7 +47,7 @@ describe('level gate', () => {
     const scores = await gatedScores(windows, score, -60);
     expect(seen).toEqual([0, 2]);
     expect(scores.map((s) => s.probability)).toEqual([0.9, 0, 0.9]);
-    const p = verdict({ windows, duration: 5 }, scores, 0.5, 'v', -60);
+    const p = verdict({ windows, duration: 5 }, scores, rule, -60);
     expect(p.windows.map((w) => w.skipped)).toEqual([undefined, 'quiet', undefined]);
     expect(p.windows.map((w) => w.level)).toEqual([-20, -75, -30]);
     // The skipped window splits what would have been one event.
@@ -55,7 +56,7 @@ describe('level gate', () => {
 
   it('ignores a score given for a quiet window, and calls a recording quiet throughout safe with P 0', () => {
     const quiet = windows.map((w) => ({ ...w, level: -90 }));
-    const p = verdict({ windows: quiet, duration: 5 }, [0.99, 0.99, 0.99], 0.5, 'v', -60);
+    const p = verdict({ windows: quiet, duration: 5 }, [0.99, 0.99, 0.99], rule, -60);
     expect(p.class).toBe('safe');
     expect(p.probability).toBe(0);
     expect(p.windows.every((w) => w.skipped === 'quiet' && w.probability === 0)).toBe(true);
@@ -67,7 +68,7 @@ describe('level gate', () => {
     const scores = await gatedScores(windows, async (m) => (calls++, m.map(() => ({ probability: 1 }))), 0);
     expect(calls).toBe(0);
     expect(scores.every((s) => s.probability === 0)).toBe(true);
-    expect(verdict({ windows, duration: 5 }, [0.1, 0.2, 0.3], 0.5, 'v', null).windows.every((w) => w.skipped === undefined)).toBe(true);
+    expect(verdict({ windows, duration: 5 }, [0.1, 0.2, 0.3], rule, null).windows.every((w) => w.skipped === undefined)).toBe(true);
   });
 });
 

@@ -32,6 +32,7 @@ function manifest(overrides: Partial<ManifestInput> = {}): ManifestInput {
     representation: 'grey128',
     classLabels: [],
     threshold: 0.42,
+    aggregation: 'pair',
     metrics: {},
     training: {
       data: { counts: { safe: 10, danger: 4 }, subclassCounts: { scream: 3, gunshot: 1 }, hashes: { dataset: 'ab'.repeat(32) } },
@@ -66,6 +67,15 @@ describe('model artifact', () => {
     expect(loadedManifest).toEqual(written);
     const x = tf.randomUniform([2, 64, 64, 3], -1, 1, 'float32', 3);
     expect(maxAbsDiff(model.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor)).toBe(0);
+  });
+
+  it("reads a manifest from before a model chose its aggregation as the highest window's ('window')", async () => {
+    const files = await serializeArtifact(smallClassifier(3), manifest());
+    expect(readManifest(files).aggregation).toBe('pair');
+    const { aggregation: _, ...older } = decode(files[MANIFEST_FILE]);
+    expect(readManifest({ ...files, [MANIFEST_FILE]: jsonBytes(older) }).aggregation).toBe('window');
+    const wrong = jsonBytes({ ...older, aggregation: 'mean' });
+    expect(() => readManifest({ ...files, [MANIFEST_FILE]: wrong })).toThrow(/aggregation/);
   });
 
   it('a folded serving model round-trips too', async () => {

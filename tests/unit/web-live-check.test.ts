@@ -8,7 +8,7 @@ import { readModelFiles } from '../../adapters/model-files.ts';
 import { LEVEL_GATE } from '../../shared/config.ts';
 import { selectBackend } from '../../shared/model/backend.ts';
 import { Detector } from '../../shared/inference/detector.ts';
-import { checkLatestWindow } from '../../web/src/live-check.ts';
+import { checkLatestWindow, liveSeconds } from '../../web/src/live-check.ts';
 import { screamLike } from '../helpers/synth.ts';
 
 const MIC_RATE = 48_000; // what a browser's AudioContext usually runs at
@@ -32,6 +32,7 @@ describe('live monitor check', () => {
     expect(scores).not.toHaveBeenCalled();
     scores.mockRestore();
     expect(check.window.skipped).toBe('quiet');
+    expect(check).toMatchObject({ quiet: true, probability: 0 });
     expect(check.window.probability).toBe(0);
     expect(check.window.level).toBeLessThan(LEVEL_GATE.floorDb!);
     expect(check.modelMs).toBeUndefined();
@@ -44,5 +45,18 @@ describe('live monitor check', () => {
     expect(check.window.probability).toBeCloseTo(direct.probability, 6);
     expect(check.window.classes?.map((c) => c.label)).toEqual(direct.classes?.map((c) => c.label));
     expect(check.modelMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('gives the P(danger) /predict gives the audio it heard: the latest 4 s for a model scored by pairs, 3 s otherwise', async () => {
+    const buffer = Float32Array.from({ length: 6 * MIC_RATE }, (_, i) => (i < 2 * MIC_RATE ? 0.3 * Math.sin(i / 7) : loud[i % loud.length]));
+    for (const aggregation of ['pair', 'window'] as const) {
+      const as = new Detector(detector.model, { ...detector.manifest, aggregation });
+      const heard = buffer.subarray(buffer.length - Math.round(liveSeconds(aggregation) * MIC_RATE));
+      const check = await checkLatestWindow(as, buffer, MIC_RATE, as.threshold);
+      const predicted = await as.predict(as.analyseSamples(heard, MIC_RATE));
+      expect(predicted.windows).toHaveLength(aggregation === 'pair' ? 2 : 1);
+      expect(check.probability).toBeCloseTo(predicted.probability, 6);
+      expect(check.window.start).toBe(predicted.windows[predicted.windows.length - 1].start);
+    }
   });
 });

@@ -1,14 +1,14 @@
 /**
  * The live monitor's listening session, kept for the life of the tab rather than of the Live page: the microphone
- * through an AudioWorklet into a 3 s ring buffer; every `hopSeconds` the latest 3 s go through the model's front end
- * and the model in this page (tfjs). Pages only show it: leaving the Live page keeps listening, a pill in the header
+ * through an AudioWorklet into a ring buffer of 3 or 4 s (live-check.ts: a model scored by pairs of windows hears
+ * two); every `hopSeconds` the latest audio goes through the model's front end and the model in this page (tfjs). Pages only show it: leaving the Live page keeps listening, a pill in the header
  * says so on every page (with a Stop button), and closing the tab asks first. Audio never leaves the browser.
  */
-import { AUDIO, LEVEL_GATE, WEB } from '../../shared/config.ts';
+import { LEVEL_GATE, WEB } from '../../shared/config.ts';
 import { endAlert, raiseAlert } from './alerts.ts';
 import { h } from './dom.ts';
 import type { BrowserModel } from './inference.ts';
-import { checkLatestWindow } from './live-check.ts';
+import { checkLatestWindow, liveSeconds } from './live-check.ts';
 import { classesText } from '../../shared/inference/classes.ts';
 import { comparison } from './verdict.ts';
 
@@ -102,7 +102,7 @@ class LiveMonitor extends EventTarget {
       this.ctx.createMediaStreamSource(this.stream).connect(this.node);
       for (const track of this.stream.getAudioTracks()) track.addEventListener('ended', () => this.stop('The microphone went away (unplugged or taken by another app).'));
       this.sampleRate = this.ctx.sampleRate;
-      this.ring = new Float32Array(Math.round(AUDIO.windowSeconds * this.sampleRate));
+      this.ring = new Float32Array(Math.round(liveSeconds(this.model.detector.aggregation) * this.sampleRate));
       this.written = 0;
       this.sinceLast = 0;
       this.t0 = performance.now();
@@ -146,7 +146,7 @@ class LiveMonitor extends EventTarget {
     this.changed();
   }
 
-  /** The latest 3 s as a 16-bit WAV (a local download; never uploaded), or null before 3 s were heard. */
+  /** The audio the latest check heard (3 or 4 s) as a 16-bit WAV (a local download; never uploaded), or null before it was heard. */
   async lastWindowWav(): Promise<Blob | null> {
     if (this.phase !== 'listening' || this.written < this.ring.length) return null;
     const { encodeWav } = await import('../../shared/audio/wav.ts');
@@ -187,7 +187,7 @@ class LiveMonitor extends EventTarget {
     if (!model) return;
     this.busy = true;
     try {
-      const { window: latest, melMs, modelMs } = await checkLatestWindow(model.detector, this.latestWindow(), this.sampleRate, this.thresholdInUse());
+      const { probability, window: latest, quiet, melMs, modelMs } = await checkLatestWindow(model.detector, this.latestWindow(), this.sampleRate, this.thresholdInUse());
       if (this.phase !== 'listening') return;
       // Timings of scored windows only: a quiet one costs the front end alone.
       if (modelMs !== undefined) {
@@ -199,7 +199,7 @@ class LiveMonitor extends EventTarget {
       this.heard = latest.skipped === 'quiet'
         ? `Too quiet to score (below the ${LEVEL_GATE.floorDb} dBFS level gate)`
         : classesText(latest.classes ?? []);
-      this.record(latest.probability, new Date(), latest.skipped === 'quiet');
+      this.record(probability, new Date(), quiet);
     } catch (error) {
       this.problem = `A check failed: ${String((error as Error).message ?? error)}`;
       this.changed();

@@ -121,7 +121,7 @@ const page: Page = (main) => {
       h(
         'dl',
         { class: 'facts' },
-        h('dt', {}, 'P(danger), peak window'), h('dd', {}, pct(p.probability)),
+        h('dt', {}, p.aggregation === 'pair' && p.windows.length > 1 ? 'P(danger), best pair of adjacent windows' : 'P(danger), peak window'), h('dd', {}, pct(p.probability)),
         h('dt', {}, 'Threshold'), h('dd', {}, pct(p.threshold)),
         h('dt', {}, 'Duration'), h('dd', { id: 'duration-windows' }, `${p.duration.toFixed(1)} s in ${windowsText}`),
         h('dt', {}, 'Events'), h('dd', {}, p.events.length ? p.events.map((e) => `${e.start.toFixed(1)}–${e.end.toFixed(1)} s (peak ${percent(e.peak_probability)})`).join(', ') : 'none'),

@@ -134,7 +134,7 @@ const page: Page = (main) => {
       h('dt', {}, 'Input'), h('dd', {}, m.sampleRate && model ? `${m.sampleRate} Hz → ${model.detector.frontEnd.sampleRate} Hz (${model.detector.frontEnd.name} front end)` : '—'),
       ...(m.heard ? [h('dt', {}, 'Sounds like (last window)'), h('dd', { id: 'live-heard' }, m.heard)] : []),
       h('dt', {}, 'Windows checked'), h('dd', { id: 'live-checked' }, m.quietChecks ? `${m.checks} (${m.quietChecks} too quiet to score)` : String(m.checks)),
-      h('dt', {}, 'Time per window'), h('dd', {}, infer.length ? `${median(infer).toFixed(1)} ms (mel ${median(m.melMs).toFixed(1)} + model ${median(m.modelMs).toFixed(1)}), median` : '—'),
+      h('dt', {}, 'Time per check'), h('dd', {}, infer.length ? `${median(infer).toFixed(1)} ms (mel ${median(m.melMs).toFixed(1)} + model ${median(m.modelMs).toFixed(1)}), median` : '—'),
     );
   }
 
