@@ -6,10 +6,10 @@ import type { DangerEvent, WindowPrediction } from '../types.ts';
  * spanning from the first hit's start to the last hit's end; the peak is the highest probability in it.
  * Spans must be sorted by start time (as sliding windows are).
  */
-export function windowsToEvents(windows: readonly Pick<WindowPrediction, 'start' | 'end' | 'probability'>[], threshold: number): DangerEvent[] {
+export function windowsToEvents(spans: readonly Pick<WindowPrediction, 'start' | 'end' | 'probability'>[], threshold: number): DangerEvent[] {
   const events: DangerEvent[] = [];
   let current: DangerEvent | null = null;
-  for (const w of windows) {
+  for (const w of spans) {
     if (w.probability < threshold) {
       if (current) events.push(current);
       current = null;
