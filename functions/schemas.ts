@@ -103,7 +103,7 @@ export const PredictionSchema = z
       z.object({
         start: z.number(),
         end: z.number(),
-        probability: z.number().openapi({ description: "P(danger); 0 for a window the level gate skipped (`skipped: 'quiet'`)" }),
+        probability: z.number().openapi({ description: "P(danger); 0 for a window the level gate skipped (`skipped: 'quiet'`). Models with a `priorFloor` never score a heard window below AudioSet's own danger score less that many logits." }),
         level: z.number().openapi({ description: "RMS level of the window's audio, dB re full scale (-120 for digital silence)" }),
         skipped: z
           .literal('quiet')

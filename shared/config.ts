@@ -304,6 +304,14 @@ export const MODEL = Object.freeze({
    * best single window (docs/model-card.md). Stored in the artifact: a model keeps the rule its threshold was chosen for.
    */
   aggregation: 'pair' as Aggregation,
+  /**
+   * A newly trained model's windows score at least the sigmoid of the class prior (AudioSet's highest danger-class
+   * logit) less this many logits (model/class-prior.ts priorFloored; models with a class prior only). On dev, over
+   * seeds 20261125, 1 and 2, a floor 1 logit under the prior ranked unseen sources better on every seed (gunshots
+   * from their unseen source found 4 times as often) with group CV level; 0 and 0.5 cost group CV (docs/model-card.md).
+   * Stored in the artifact (`priorFloor`, null = none): the threshold was chosen with it.
+   */
+  priorFloor: 1 as number | null,
   /** MobileNetV2 width: the seed's backbone and the ImageNet weights we have (410k params, ~59M MACs at 224x224 vs 300M for 1.0). */
   alpha: 0.35,
   /**

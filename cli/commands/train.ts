@@ -99,6 +99,8 @@ export const trainCommand: Command = {
     `  --class-prior W        efficientat-mn04: share of the logit given to AudioSet's own danger score (default ${TRAINING.classPriorWeight}; 0 = none)`,
     `  --aggregation A        how a recording is scored from its windows, in CV and by the model: ${AGGREGATIONS.join(' or ')}`,
     `                         (default ${MODEL.aggregation}: its best pair of adjacent windows; window: its best window)`,
+    `  --prior-floor L        efficientat-mn04: a window's P(danger) is at least AudioSet's danger score less L logits,`,
+    `                         in CV and by the model (default ${MODEL.priorFloor ?? 'none'}; none = no floor)`,
     '  --cache DIR            embedding cache (default .cache/embeddings)',
     '  --threads N            threads embedding views and fitting heads (default: one per core on wasm; 1 = this one)',
     '  --json                 print the result as JSON',
@@ -126,6 +128,7 @@ export const trainCommand: Command = {
     'no-class-logits': { type: 'boolean', default: false },
     'class-prior': { type: 'string' },
     aggregation: { type: 'string' },
+    'prior-floor': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
   async run({ values, positionals }, io) {
@@ -140,6 +143,11 @@ export const trainCommand: Command = {
     const aggregation = values.aggregation as string | undefined;
     if (aggregation !== undefined && !(AGGREGATIONS as readonly string[]).includes(aggregation)) {
       throw new SentinelError('USAGE', `--aggregation must be one of ${AGGREGATIONS.join(', ')}, got ${aggregation}.`);
+    }
+    const floorText = values['prior-floor'] as string | undefined;
+    const priorFloor = floorText === undefined ? undefined : floorText === 'none' ? null : Number(floorText);
+    if (priorFloor !== undefined && priorFloor !== null && (floorText!.trim() === '' || !Number.isFinite(priorFloor))) {
+      throw new SentinelError('USAGE', `--prior-floor must be a number of logits or none, got ${floorText}.`);
     }
     const dropout = values.dropout === undefined ? undefined : Number(values.dropout);
     if (dropout !== undefined && !(dropout >= 0 && dropout < 1)) throw new SentinelError('USAGE', '--dropout must be in [0, 1).');
@@ -167,6 +175,7 @@ export const trainCommand: Command = {
       readClassLogits: values['no-class-logits'] === true ? false : readClassLogits,
       classPriorWeight: share(values['class-prior'], 'class-prior'),
       aggregation: aggregation as Aggregation | undefined,
+      priorFloor,
       cache: new FsEmbeddingCache((values.cache as string | undefined) ?? join(ROOT, '.cache', 'embeddings')),
       command: ['sentinel', 'train', ...process.argv.slice(3)].join(' '),
       compute: training.compute,
@@ -176,10 +185,11 @@ export const trainCommand: Command = {
     await writeModelFiles(values.out as string, result.files, { overwrite: true });
     const skipped = [...dataset.skipped, ...result.skipped];
     if (values.json) {
-      io.stdout(JSON.stringify({ out: values.out, version: result.manifest.version, threshold: result.manifest.threshold, aggregation: result.manifest.aggregation, cv: result.cv, sourceCv: result.sourceCv, metrics: result.manifest.metrics, skipped, embeddings: result.embeddings }) + '\n');
+      io.stdout(JSON.stringify({ out: values.out, version: result.manifest.version, threshold: result.manifest.threshold, aggregation: result.manifest.aggregation, priorFloor: result.manifest.priorFloor, cv: result.cv, sourceCv: result.sourceCv, metrics: result.manifest.metrics, skipped, embeddings: result.embeddings }) + '\n');
       return 0;
     }
-    const lines = [`model ${result.manifest.version} written to ${values.out} (threshold ${result.manifest.threshold.toFixed(3)}, a recording scored by its best ${result.manifest.aggregation === 'pair' ? 'pair of windows' : 'window'})`];
+    const floor = result.manifest.priorFloor === null ? '' : `, a window at least AudioSet's danger score less ${result.manifest.priorFloor} logit${result.manifest.priorFloor === 1 ? '' : 's'}`;
+    const lines = [`model ${result.manifest.version} written to ${values.out} (threshold ${result.manifest.threshold.toFixed(3)}, a recording scored by its best ${result.manifest.aggregation === 'pair' ? 'pair of windows' : 'window'}${floor})`];
     if (result.cv) {
       const s = result.cv.summary;
       const f = (k: keyof typeof s) => `${s[k].mean.toFixed(3)} ± ${s[k].std.toFixed(3)}`;

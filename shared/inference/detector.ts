@@ -11,6 +11,7 @@ import { API, LEVEL_GATE, MODEL } from '../config.ts';
 import { analyse, analyseSamples, frontEnd, type AnalyseOptions, type Analysis, type FrontEnd, type SpectrogramWindow } from '../audio/index.ts';
 import { invalidArgument } from '../errors.ts';
 import { loadArtifact } from '../model/artifact.ts';
+import { classMaxOf, priorClassesOf, priorFloored } from '../model/class-prior.ts';
 import { fusedOutputs } from '../model/fused.ts';
 import type { ModelFiles } from '../model/files.ts';
 import { melToModelInput, REPRESENTATION_SHAPES } from '../model/input.ts';
@@ -31,6 +32,8 @@ export class Detector {
   private readonly forward: (x: tf.Tensor) => tf.Tensor[];
   /** The front end the model was trained on (its manifest's). */
   readonly frontEnd: FrontEnd;
+  /** The class prior's classes when the manifest floors P(danger) by it (priorFloor), else undefined. */
+  private readonly floorClasses: readonly number[] | undefined;
 
   constructor(
     readonly model: tf.LayersModel,
@@ -38,6 +41,10 @@ export class Detector {
   ) {
     this.forward = fusedOutputs(model);
     this.frontEnd = frontEnd(manifest.frontEnd);
+    this.floorClasses = manifest.priorFloor != null ? priorClassesOf(model) : undefined;
+    if (manifest.priorFloor != null && (!this.floorClasses || manifest.classLabels.length === 0)) {
+      throw invalidArgument('The manifest sets priorFloor, but the model has no class prior or no class labels.', { priorFloor: manifest.priorFloor });
+    }
   }
 
   /** Decodes and analyses a recording with this model's front end. */
@@ -91,9 +98,14 @@ export class Detector {
       const classLogits = logits && labels.length > 0 ? await logits.data() : undefined;
       p.dispose();
       logits?.dispose();
+      const floor = this.manifest.priorFloor;
       for (let j = 0; j < chunk.length; j++) {
-        const score: WindowScore = { probability: probabilities[j] };
-        if (classLogits) score.classes = topClasses(classLogits.subarray(j * labels.length, (j + 1) * labels.length), labels, API.windowClasses);
+        const logitsOfWindow = classLogits?.subarray(j * labels.length, (j + 1) * labels.length);
+        const probability = logitsOfWindow && this.floorClasses && floor != null
+          ? priorFloored(probabilities[j], classMaxOf(logitsOfWindow, this.floorClasses), floor)
+          : probabilities[j];
+        const score: WindowScore = { probability };
+        if (logitsOfWindow) score.classes = topClasses(logitsOfWindow, labels, API.windowClasses);
         out.push(score);
       }
     }

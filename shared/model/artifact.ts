@@ -16,6 +16,7 @@ import { frontEnd, FRONT_END_NAMES } from '../audio/frontends/index.ts';
 import { SentinelError } from '../errors.ts';
 import { sha256Hex } from '../hash.ts';
 import { keepFrozenBatchNormInInferenceMode } from './classifier.ts';
+import { priorClassesOf } from './class-prior.ts';
 // Registers the acoustic-statistics layer class by name, so models that have it load anywhere (Node, Lambda, browser).
 import './mel-stats.ts';
 import { jsonBytes, modelFromFiles, modelToFiles, readJsonFile, MODEL_JSON, type ModelFiles } from './files.ts';
@@ -62,6 +63,7 @@ const manifestSchema = z.object({
   classLabels: z.array(z.string()).default([]),
   threshold: finite.refine((t) => t >= 0 && t <= 1, 'must be in [0, 1]'),
   aggregation: z.enum(AGGREGATIONS).default('window'),
+  priorFloor: finite.nullable().default(null),
   // Metrics' shape belongs to shared/metrics; here only "an object per evaluation set".
   metrics: z.record(z.string(), z.record(z.string(), z.unknown())),
   training: z
@@ -126,7 +128,7 @@ export function checkPipelineCompatibility(manifest: ModelManifest, pipeline: Pi
  * The model's input must be the representation's [h, w, c] (or size-agnostic) and its output one probability, plus
  * the backbone's class logits as a second output when the manifest lists class labels.
  */
-function checkModelFitsManifest(model: tf.LayersModel, manifest: Pick<ModelManifest, 'representation' | 'classLabels'>, code: string): void {
+function checkModelFitsManifest(model: tf.LayersModel, manifest: Pick<ModelManifest, 'representation' | 'classLabels' | 'priorFloor'>, code: string): void {
   const [h, w, c] = REPRESENTATION_SHAPES[manifest.representation];
   const input = model.inputs[0]?.shape;
   const output = model.outputs[0]?.shape;
@@ -144,6 +146,10 @@ function checkModelFitsManifest(model: tf.LayersModel, manifest: Pick<ModelManif
       `Model takes [${input}] and gives [${model.outputs.map((o) => `[${o.shape}]`).join(', ')}], but representation ${manifest.representation} needs [null,${h},${w},${c}] -> [null,1]${labels ? ` and [null,${labels}]` : ''}.`,
       { input, outputs: model.outputs.map((o) => o.shape), representation: manifest.representation },
     );
+  }
+  // The floor is computed from the class logits the model outputs, at the prior's own classes.
+  if (manifest.priorFloor != null && (labels === 0 || priorClassesOf(model) === undefined)) {
+    throw new SentinelError(code, 'The manifest sets priorFloor, but the model has no class prior (its ClassMax layer) or no class logits.', { priorFloor: manifest.priorFloor });
   }
 }
 

@@ -67,3 +67,19 @@ export function classMaxOf(logits: ArrayLike<number>, classes: readonly number[]
   for (const c of classes) best = Math.max(best, logits[c]);
   return best;
 }
+
+/**
+ * A window's P(danger) with the class prior as its floor: at least the sigmoid of the backbone's danger score less
+ * `floor` logits. The learnt part of a head knows only the kinds of sound its data had; trained without gunshots it
+ * learns that impulsive sounds (knocks, clapping) are safe and pulls a gunshot far below what AudioSet says of it.
+ * The floor caps how far it can overrule AudioSet's confident "someone is screaming / a gun fired". Pure: serving
+ * (Detector) and the trainer's cross-validation apply the same function, so the threshold is chosen for it.
+ */
+export function priorFloored(probability: number, priorLogit: number, floor: number): number {
+  return Math.max(probability, 1 / (1 + Math.exp(floor - priorLogit)));
+}
+
+/** The classes of a model's class prior (its ClassMax layer), or undefined when it has none. */
+export function priorClassesOf(model: tf.LayersModel): readonly number[] | undefined {
+  return (model.layers.find((l) => l instanceof ClassMax) as ClassMax | undefined)?.classes;
+}

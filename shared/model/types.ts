@@ -118,6 +118,12 @@ export interface ModelManifest {
   threshold: number;
   /** How the recording's probability comes from its windows' (absent in models made before v0.9: 'window'). */
   aggregation: Aggregation;
+  /**
+   * A window's P(danger) is at least the sigmoid of the class prior (the backbone's highest danger-class logit) less
+   * this many logits (model/class-prior.ts priorFloored); null = no floor (models without a class prior, and models
+   * made before v0.10).
+   */
+  priorFloor: number | null;
   /** Evaluation results keyed by the set they were measured on (e.g. `validation`, `test`). */
   metrics: Record<string, Metrics>;
   /** null for a model not trained by Sentinel (e.g. an imported seed). */

@@ -18,7 +18,7 @@ import { sha256Hex } from '../hash.ts';
 import { chooseThreshold, evaluate } from '../metrics/index.ts';
 import type { Metrics } from '../metrics/types.ts';
 import { backboneChannels, buildClassifier, buildHead, headInputDim, setBackboneTrainable, keepFrozenBatchNormInInferenceMode } from '../model/classifier.ts';
-import { classMaxOf } from '../model/class-prior.ts';
+import { classMaxOf, priorFloored } from '../model/class-prior.ts';
 import { BACKBONES } from '../model/backbones/index.ts';
 import { MEL_STATS_VERSION, melStatsDim, melStatsVersionOfDim, type MelStatsVersion } from '../model/mel-stats.ts';
 import { foldBatchNorm } from '../model/fold.ts';
@@ -81,6 +81,9 @@ export interface TrainRequest {
   head?: Partial<HeadConfig>;
   /** How a recording is scored from its windows, in cross-validation and by the model (default MODEL.aggregation). */
   aggregation?: Aggregation;
+  /** Models with a class prior: a window's P(danger) is at least the prior's less this many logits (default
+   *  MODEL.priorFloor; null = no floor). Applied in cross-validation and recorded in the model. */
+  priorFloor?: number | null;
   /** Also test on each source unseen (SourceCvReport): one more fit per source. */
   sourceCv?: boolean;
   /** The head also reads the window's acoustic statistics: grey128 in head and finetune modes (default MODEL.melStats);
@@ -279,11 +282,15 @@ function rows(indices: readonly number[], clips: readonly PreparedClip[], emb: F
   return { x: stack(x), y };
 }
 
-/** Clip probabilities as `predict` decides on a recording (`aggregation`: its best window or pair). `x`: window features. */
-async function clipProbabilities(head: tf.LayersModel, x: Float32Array, dim: number, indices: readonly number[], nWindows: number[], aggregation: Aggregation): Promise<number[]> {
+/**
+ * Clip probabilities as `predict` decides on a recording (`aggregation`: its best window or pair; `priorFloor`: each
+ * window floored by the class prior, the last feature of its row, as the Detector floors it). `x`: window features.
+ */
+async function clipProbabilities(head: tf.LayersModel, x: Float32Array, dim: number, indices: readonly number[], nWindows: number[], aggregation: Aggregation, priorFloor: number | null): Promise<number[]> {
   const p = tf.tidy(() => head.predict(tf.tensor2d(x, [x.length / dim, dim])) as tf.Tensor);
   const probs = await p.data();
   p.dispose();
+  if (priorFloor !== null) for (let r = 0; r < probs.length; r++) probs[r] = priorFloored(probs[r], x[r * dim + dim - 1], priorFloor);
   const out: number[] = [];
   let k = 0;
   for (const c of indices) {
@@ -586,9 +593,11 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
     return learner.fit(fitOn, validation, foldSeed, epochs, onEpoch);
   };
   const aggregation = request.aggregation ?? MODEL.aggregation;
+  // The floor needs the prior as the last feature of every row: head learners on a backbone with a class prior.
+  const priorFloor = priorClasses.length > 0 && !top ? (request.priorFloor === undefined ? MODEL.priorFloor : request.priorFloor) : null;
   const clipProbs = async (head: tf.LayersModel, indices: number[]) => {
     const { x, dim } = await learner.windowFeatures(indices);
-    return clipProbabilities(head, x, dim, indices, nWindows, aggregation);
+    return clipProbabilities(head, x, dim, indices, nWindows, aggregation, priorFloor);
   };
 
   // Cross-validation: out-of-fold clip probabilities for every clip.
@@ -715,6 +724,7 @@ export async function trainModel(request: TrainRequest): Promise<TrainResult> {
     classLabels: classHead?.labels ?? [],
     threshold,
     aggregation,
+    priorFloor,
     metrics,
     training: {
       data: {

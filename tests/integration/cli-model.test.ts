@@ -42,6 +42,8 @@ describe('sentinel train / predict / eval', () => {
     expect(manifest.training.data.counts).toEqual({ safe: 8, danger: 8 });
     // A new model is scored by pairs of adjacent windows (MODEL.aggregation), and says so.
     expect([manifest.aggregation, out.aggregation]).toEqual(['pair', 'pair']);
+    // A backbone without AudioSet's classes has no class prior to floor its windows by.
+    expect([manifest.priorFloor, out.priorFloor]).toEqual([null, null]);
   });
 
   it('predicts files as JSON lines with windows and events, and reports unreadable files with a code', async () => {
@@ -81,6 +83,9 @@ describe('sentinel train / predict / eval', () => {
     const aggregation = await sentinel('train', data, '--out', join(dir, 'never'), '--aggregation', 'mean');
     expect(aggregation.code).toBe(2);
     expect(aggregation.stderr).toMatch(/--aggregation must be one of window, pair, got mean/);
+    const floor = await sentinel('train', data, '--out', join(dir, 'never'), '--prior-floor', 'high');
+    expect(floor.code).toBe(2);
+    expect(floor.stderr).toMatch(/--prior-floor must be a number of logits or none, got high/);
     expect((await sentinel('predict', join(dir, 'event.wav'), '--threshold', '7', '--model', model)).code).toBe(2);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pairProbability, recordingProbability, scoredSpans } from '../../shared/inference/aggregation.ts';
 import { verdict, type VerdictRule } from '../../shared/inference/detector.ts';
+import { priorFloored } from '../../shared/model/class-prior.ts';
 
 // Windows of 3 s every 1 s, as analyse() makes them; level -20 dBFS (heard) unless a test says otherwise.
 const windows = (probabilities: number[], levels: number[] = probabilities.map(() => -20)) =>
@@ -82,5 +83,15 @@ describe('verdict by pairs', () => {
     expect(p.windows[2]).toMatchObject({ probability: 0, skipped: 'quiet' });
     expect(p.events.map((e) => [e.start, e.end])).toEqual([[0, 4], [3, 7]]);
     expect(p.probability).toBeCloseTo(0.9, 12);
+  });
+});
+
+describe('priorFloored: a window at least the class prior less the floor', () => {
+  const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+  it("keeps the head's probability above the floor and lifts it to the floor below", () => {
+    expect(priorFloored(0.9, 0, 1)).toBe(0.9);
+    expect(priorFloored(0.001, 3, 1)).toBeCloseTo(sigmoid(2), 12);
+    expect(priorFloored(0.001, -12, 1)).toBe(0.001);
+    expect(priorFloored(sigmoid(2), 3, 1)).toBeCloseTo(sigmoid(2), 12);
   });
 });

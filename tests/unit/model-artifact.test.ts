@@ -33,6 +33,7 @@ function manifest(overrides: Partial<ManifestInput> = {}): ManifestInput {
     classLabels: [],
     threshold: 0.42,
     aggregation: 'pair',
+    priorFloor: null,
     metrics: {},
     training: {
       data: { counts: { safe: 10, danger: 4 }, subclassCounts: { scream: 3, gunshot: 1 }, hashes: { dataset: 'ab'.repeat(32) } },
@@ -76,6 +77,14 @@ describe('model artifact', () => {
     expect(readManifest({ ...files, [MANIFEST_FILE]: jsonBytes(older) }).aggregation).toBe('window');
     const wrong = jsonBytes({ ...older, aggregation: 'mean' });
     expect(() => readManifest({ ...files, [MANIFEST_FILE]: wrong })).toThrow(/aggregation/);
+  });
+
+  it('reads a manifest from before the prior floor as no floor, and refuses a floor on a model without a class prior', async () => {
+    const files = await serializeArtifact(smallClassifier(3), manifest());
+    const { priorFloor: _, ...older } = decode(files[MANIFEST_FILE]);
+    expect(readManifest({ ...files, [MANIFEST_FILE]: jsonBytes(older) }).priorFloor).toBeNull();
+    await expect(serializeArtifact(smallClassifier(3), manifest({ priorFloor: 1 }))).rejects.toThrow(/priorFloor/);
+    expect(() => readManifest({ ...files, [MANIFEST_FILE]: jsonBytes({ ...older, priorFloor: 'high' }) })).toThrow(/priorFloor/);
   });
 
   it('a folded serving model round-trips too', async () => {

@@ -8,11 +8,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { readModelFiles } from '../../adapters/model-files.ts';
 import { analyse, encodeWav } from '../../shared/audio/index.ts';
-import { KALDI_MEL, TRAINING } from '../../shared/config.ts';
+import { KALDI_MEL, MODEL, TRAINING } from '../../shared/config.ts';
 import { Detector } from '../../shared/inference/detector.ts';
 import { loadArtifact } from '../../shared/model/artifact.ts';
 import { loadEfficientAtFiles, AUDIOSET_CLASSES, EFFICIENTAT_EMBEDDING_DIM } from '../../shared/model/backbones/efficientat.ts';
 import { BACKBONES } from '../../shared/model/backbones/index.ts';
+import { classMaxOf } from '../../shared/model/class-prior.ts';
 import { backboneOf, buildClassifier, classHeadOf, headOf, HEAD_LAYERS } from '../../shared/model/classifier.ts';
 import { foldBatchNorm } from '../../shared/model/fold.ts';
 import { MemoryEmbeddingCache } from '../../shared/training/embedding-cache.ts';
@@ -98,6 +99,37 @@ describe('trainModel on the AudioSet backbone', () => {
     }
     // A librosa analysis is not this model's input.
     await expect(detector.predict(await analyse(bytes))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    detector.dispose();
+  });
+
+  it("floors each window's P(danger) at the class prior less MODEL.priorFloor logits, in serving and in cross-validation", async () => {
+    expect(result.manifest.priorFloor).toBe(MODEL.priorFloor);
+    const detector = await Detector.fromFiles(result.files);
+    const analysis = await detector.analyse(encodeWav(backgroundLike(5, 98), RATE, { bitDepth: 16 }));
+    const mels = analysis.windows.map((w) => w.db);
+    const input = melToModelInput(mels, 'logmel');
+    const [raw, logits] = detector.model.predict(tf.tensor4d(input.data, input.shape)) as tf.Tensor[];
+    const rawP = raw.dataSync();
+    const rawLogits = logits.dataSync();
+    const served = await detector.scores(mels);
+    const dangerClasses = BACKBONES['efficientat-mn04'].dangerClasses;
+    served.forEach((s, j) => {
+      const prior = classMaxOf(rawLogits.subarray(j * AUDIOSET_CLASSES, (j + 1) * AUDIOSET_CLASSES), dangerClasses);
+      expect(s.probability).toBeCloseTo(Math.max(rawP[j], 1 / (1 + Math.exp(MODEL.priorFloor! - prior))), 6);
+    });
+    // A floor far above the prior lifts every window: the served probability is the floor's, not the head's.
+    const lifted = new Detector(detector.model, { ...detector.manifest, priorFloor: -30 });
+    expect((await lifted.scores(mels)).every((s) => s.probability > 0.99)).toBe(true);
+    expect(() => new Detector(detector.model, { ...detector.manifest, classLabels: [] })).toThrow(/priorFloor/);
+    raw.dispose();
+    logits.dispose();
+    // Cross-validation scores clips with the same floor (so the stored threshold is chosen for it).
+    const floored = await trainModel({ clips: dataset(24, 7), backbone, mode: 'head', folds: 3, augmentations: 1, headEnsemble: 2, priorFloor: -30, cache, command: 'test' });
+    expect(floored.manifest.priorFloor).toBe(-30);
+    expect(floored.cv!.outOfFold.every((c) => c.probability > 0.99)).toBe(true);
+    const none = await trainModel({ clips: dataset(24, 7), backbone, mode: 'head', folds: 3, augmentations: 1, headEnsemble: 2, priorFloor: null, cache, command: 'test' });
+    expect(none.manifest.priorFloor).toBeNull();
+    expect(none.cv!.outOfFold.some((c) => c.probability < 0.5)).toBe(true);
     detector.dispose();
   });
 
