@@ -75,8 +75,7 @@ export class InProcessEngine implements InferenceEngine {
     try {
       // The model's own front end; counted in flight from here, so a swap cannot dispose it under the analysis.
       const analysis = await slot.detector.analyse(bytes);
-      const { threshold, version: modelVersion, aggregation } = slot.detector;
-      const rule: VerdictRule = { threshold, modelVersion, aggregation };
+      const rule = slot.detector.rule();
       if (analysis.windows.filter((w) => !isQuiet(w)).length > shareAbove) return { analysis, rule };
       // Quiet windows (below the level gate's floor) never reach the model.
       const scores = await gatedScores(analysis.windows, (mels) => slot.batcher.submit(mels));

@@ -48,7 +48,7 @@ export const evalCommand: Command = {
         const scores = gate.length > 0 ? await detector.scores(analysis.windows.map((w) => w.db)) : undefined;
         const p = await detector.predict(analysis, { threshold, scores });
         if (scores) {
-          const rule = { threshold, modelVersion: detector.version, aggregation: detector.aggregation };
+          const rule = detector.rule(threshold);
           const open = verdict(analysis, scores, rule, null);
           windowCount += analysis.windows.length;
           for (const g of gate) {

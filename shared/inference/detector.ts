@@ -76,6 +76,11 @@ export class Detector {
     return this.manifest.threshold;
   }
 
+  /** This model's verdict rule: its version and aggregation, at its threshold or the caller's. */
+  rule(threshold: number = this.threshold): VerdictRule {
+    return { threshold, modelVersion: this.version, aggregation: this.aggregation };
+  }
+
   /** P(danger) of each feature window, `batchSize` windows per model call. */
   async probabilities(mels: readonly Float32Array[], batchSize: number = MODEL.embedBatchSize): Promise<number[]> {
     return (await this.scores(mels, batchSize)).map((s) => s.probability);
@@ -123,7 +128,7 @@ export class Detector {
     const threshold = options.threshold ?? this.threshold;
     const floor = options.levelFloorDb === undefined ? LEVEL_GATE.floorDb : options.levelFloorDb;
     const scores = options.scores ?? (await gatedScores(analysis.windows, (mels) => this.scores(mels), floor));
-    return verdict(analysis, scores, { threshold, modelVersion: this.version, aggregation: this.aggregation }, floor);
+    return verdict(analysis, scores, this.rule(threshold), floor);
   }
 
   dispose(): void {

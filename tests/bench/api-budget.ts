@@ -68,7 +68,7 @@ export async function stageBudget(modelDir: string, wav: Uint8Array, body: Buffe
   out.modelBatch1Ms = await timed(reps, () => detector.scores([mel], 1));
   const eight = Array.from({ length: 8 }, () => mel);
   out.modelBatch8MsPerClip = await timed(Math.ceil(reps / 4), () => detector.scores(eight, 8), 8);
-  out.verdictMs = await timed(reps, () => JSON.stringify(verdict(analysis, scores, { threshold: detector.threshold, modelVersion: detector.version, aggregation: detector.aggregation })));
+  out.verdictMs = await timed(reps, () => JSON.stringify(verdict(analysis, scores, detector.rule())));
   detector.dispose();
 
   // A prediction row, written 16 at a time as group commit does under 16 connections (PGlite, as the local stack).
